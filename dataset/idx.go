@@ -1,0 +1,155 @@
+package dataset
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// IDX element type codes, from the format's description at
+// http://yann.lecun.com/exdb/mnist/ ("THE IDX FILE FORMAT").
+const (
+	TypeUint8   = 0x08
+	TypeInt8    = 0x09
+	TypeInt16   = 0x0B
+	TypeInt32   = 0x0C
+	TypeFloat32 = 0x0D
+	TypeFloat64 = 0x0E
+)
+
+// MaxIDXBytes bounds the payload a header may announce (1 GiB), so that a corrupt header cannot make
+// the reader allocate without limit. The MNIST training images are 47 MB.
+const MaxIDXBytes = 1 << 30
+
+// maxIDXDims bounds the number of dimensions; IDX files in use have 1 (labels) to 4.
+const maxIDXDims = 8
+
+var typeNames = map[byte]string{
+	TypeUint8: "unsigned byte", TypeInt8: "signed byte", TypeInt16: "int16",
+	TypeInt32: "int32", TypeFloat32: "float32", TypeFloat64: "float64",
+}
+
+// IDX is the content of one IDX file: unsigned bytes laid out row-major with the given dimensions.
+type IDX struct {
+	Dims []int  // the size of each dimension, outermost first (for images: count, rows, columns)
+	Data []byte // product(Dims) values
+}
+
+// ReadIDX reads one IDX file of unsigned bytes from r. The stream may be gzip-compressed; that is
+// detected from its first bytes, not from a file name. The header is validated (magic number,
+// element type, number of dimensions) and the payload must have exactly the announced length.
+func ReadIDX(r io.Reader) (*IDX, error) {
+	br := bufio.NewReader(r)
+	head, err := br.Peek(2)
+	if err != nil && len(head) < 2 {
+		return nil, fmt.Errorf("idx: file too short for a header (%d bytes)", len(head))
+	}
+	var src io.Reader = br
+	compressed := head[0] == 0x1f && head[1] == 0x8b
+	if compressed {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("idx: gzip: %w", err)
+		}
+		defer zr.Close()
+		src = zr
+	}
+	idx, err := readIDX(src)
+	if err != nil {
+		if compressed && !errors.Is(err, errIDXFormat) {
+			return nil, fmt.Errorf("idx: gzip stream: %w", err)
+		}
+		return nil, err
+	}
+	return idx, nil
+}
+
+// errIDXFormat marks errors in the IDX content itself (as opposed to the gzip layer).
+var errIDXFormat = errors.New("idx format")
+
+type formatError string
+
+func (e formatError) Error() string { return "idx: " + string(e) }
+func (e formatError) Is(target error) bool {
+	return target == errIDXFormat
+}
+
+func formatErr(format string, args ...any) error { return formatError(fmt.Sprintf(format, args...)) }
+
+func readIDX(r io.Reader) (*IDX, error) {
+	var magic [4]byte
+	if n, err := io.ReadFull(r, magic[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, formatErr("truncated header: %d of 4 magic bytes", n)
+		}
+		return nil, err
+	}
+	if magic[0] != 0 || magic[1] != 0 {
+		return nil, formatErr("bad magic number %#08x: not an IDX file (it must start with two zero bytes)",
+			binary.BigEndian.Uint32(magic[:]))
+	}
+	if magic[2] != TypeUint8 {
+		name, known := typeNames[magic[2]]
+		if !known {
+			return nil, formatErr("unknown element type %#02x in magic number", magic[2])
+		}
+		return nil, formatErr("unsupported element type %#02x (%s): only unsigned byte (0x08) is supported", magic[2], name)
+	}
+	nd := int(magic[3])
+	if nd < 1 || nd > maxIDXDims {
+		return nil, formatErr("unsupported number of dimensions %d (want 1 to %d)", nd, maxIDXDims)
+	}
+	header := make([]byte, 4*nd)
+	if n, err := io.ReadFull(r, header); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, formatErr("truncated header: %d of %d dimension bytes", n, len(header))
+		}
+		return nil, err
+	}
+	dims := make([]int, nd)
+	size := 1
+	for i := range dims {
+		d := binary.BigEndian.Uint32(header[4*i:])
+		if d > MaxIDXBytes {
+			return nil, formatErr("dimension %d is %d, larger than the %d-byte limit", i, d, MaxIDXBytes)
+		}
+		dims[i] = int(d)
+		size *= int(d)
+		if size > MaxIDXBytes {
+			return nil, formatErr("header announces more than %d bytes of data (dims %v...)", MaxIDXBytes, dims[:i+1])
+		}
+	}
+	// Grow the buffer as data arrives rather than trusting the header with one big allocation.
+	var buf bytes.Buffer
+	buf.Grow(min(size, 64<<20) + 1)
+	n, err := io.Copy(&buf, io.LimitReader(r, int64(size)+1))
+	if err != nil {
+		return nil, err
+	}
+	if int(n) < size {
+		return nil, formatErr("truncated payload: %d of %d bytes (dims %v)", n, size, dims)
+	}
+	if int(n) > size {
+		return nil, formatErr("trailing data after the %d-byte payload (dims %v)", size, dims)
+	}
+	return &IDX{Dims: dims, Data: buf.Bytes()[:size]}, nil
+}
+
+// ReadIDXFile reads the IDX file at path (gzip-compressed or raw). Errors name the file.
+func ReadIDXFile(path string) (*IDX, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	idx, err := ReadIDX(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return idx, nil
+}

