@@ -1,0 +1,212 @@
+package model
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// SoftmaxCrossEntropy returns -mean_b sum_k y[b,k] log softmax(z)[b,k] for logits z and one-hot (or
+// probability) targets y, both (B,K). It never forms Log(SoftMax(z)): gorgonia v0.9.18 rewrites
+// that pattern in place, and its SoftMax takes each row's max from element 0 of the whole tensor,
+// so logits of ~100 (float32) or ~709 (float64) overflow to NaN. Subtracting the row's own max
+// first keeps every exp in (0,1]; the gradient w.r.t. z is (softmax(z) - y)/B.
+func SoftmaxCrossEntropy(s *Scope, z, y *G.Node) (*G.Node, error) {
+	logp, err := LogSoftmax(z)
+	if err != nil {
+		return nil, err
+	}
+	return negMean(G.HadamardProd(logp, y))
+}
+
+// LogSoftmax returns log softmax(z) along axis 1, computed as (z - m) - log sum exp(z - m) with
+// m the row's maximum.
+func LogSoftmax(z *G.Node) (*G.Node, error) {
+	m, err := G.Max(z, 1)
+	if err != nil {
+		return nil, fmt.Errorf("log-softmax: max: %w", err)
+	}
+	shifted, err := G.BroadcastSub(z, m, nil, []byte{1})
+	if err != nil {
+		return nil, fmt.Errorf("log-softmax: shift: %w", err)
+	}
+	e, err := G.Exp(shifted)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := G.Sum(e, 1)
+	if err != nil {
+		return nil, err
+	}
+	lse, err := G.Log(sum)
+	if err != nil {
+		return nil, err
+	}
+	return G.BroadcastSub(shifted, lse, nil, []byte{1})
+}
+
+// Softmax returns softmax(z) along axis 1 as exp(log-softmax), stable for any logits.
+func Softmax(z *G.Node) (*G.Node, error) {
+	logp, err := LogSoftmax(z)
+	if err != nil {
+		return nil, err
+	}
+	return G.Exp(logp)
+}
+
+// BinaryCrossEntropy returns the mean over the batch of the binary cross-entropy of sigmoid(z)
+// against y in {0,1}, both (B,1), in the form max(z,0) - z·y + log(1 + exp(-|z|)), which is exact
+// for any z. (gorgonia's BinaryXent adds an epsilon of 1e-16 to 1, which rounds to 1 and protects
+// nothing.)
+func BinaryCrossEntropy(s *Scope, z, y *G.Node) (*G.Node, error) {
+	relu, err := G.Rectify(z)
+	if err != nil {
+		return nil, err
+	}
+	zy, err := G.HadamardProd(z, y)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := G.Abs(z)
+	if err != nil {
+		return nil, err
+	}
+	negAbs, err := G.Neg(abs)
+	if err != nil {
+		return nil, err
+	}
+	e, err := G.Exp(negAbs)
+	if err != nil {
+		return nil, err
+	}
+	soft, err := G.Log1p(e)
+	if err != nil {
+		return nil, err
+	}
+	d, err := G.Sub(relu, zy)
+	if err != nil {
+		return nil, err
+	}
+	l, err := G.Add(d, soft)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mean(l)
+}
+
+// SquaredError returns mean_b sum_k 1/2 (y[b,k] - p[b,k])², the tutorial's L = 1/2 (y - ŷ)² for
+// predictions p.
+func SquaredError(s *Scope, p, y *G.Node) (*G.Node, error) {
+	d, err := G.Sub(p, y)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := G.Square(d)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := G.Sum(sq, 1)
+	if err != nil {
+		return nil, err
+	}
+	mean, err := G.Mean(sum)
+	if err != nil {
+		return nil, err
+	}
+	return G.HadamardProd(s.Constant(0.5), mean)
+}
+
+func negMean(prod *G.Node, err error) (*G.Node, error) {
+	if err != nil {
+		return nil, err
+	}
+	sum, err := G.Sum(prod, 1)
+	if err != nil {
+		return nil, err
+	}
+	mean, err := G.Mean(sum)
+	if err != nil {
+		return nil, err
+	}
+	return G.Neg(mean)
+}
+
+// SampleLoss returns the loss of one sample from its logits, computed in float64 exactly as the
+// graph computes it, so evaluation in Go (validation loss over every sample) agrees with training.
+func SampleLoss(loss string, logits []float64, label int) float64 {
+	switch loss {
+	case BCE:
+		z, y := logits[0], float64(label)
+		return math.Max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
+	case MSE:
+		var l float64
+		for k, z := range logits {
+			t := 0.0
+			if k == label || (len(logits) == 1 && label == 1) {
+				t = 1
+			}
+			d := sigmoid(z) - t
+			l += 0.5 * d * d
+		}
+		return l
+	default:
+		return logSumExp(logits) - logits[label]
+	}
+}
+
+// Probabilities turns one sample's logits into output probabilities in place: softmax for
+// cross-entropy, an element-wise sigmoid otherwise.
+func Probabilities(loss string, logits []float64) {
+	if loss == CrossEntropy {
+		lse := logSumExp(logits)
+		for i, z := range logits {
+			logits[i] = math.Exp(z - lse)
+		}
+		return
+	}
+	for i, z := range logits {
+		logits[i] = sigmoid(z)
+	}
+}
+
+// Predict returns the predicted class of one sample from its logits: the arg max, or for a single
+// output, 1 when sigmoid(z) >= 0.5 (z >= 0).
+func Predict(logits []float64) int {
+	if len(logits) == 1 {
+		if logits[0] >= 0 {
+			return 1
+		}
+		return 0
+	}
+	best := 0
+	for i, z := range logits {
+		if z > logits[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}
+
+func logSumExp(z []float64) float64 {
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = math.Max(m, v)
+	}
+	if math.IsInf(m, 0) {
+		return m
+	}
+	var s float64
+	for _, v := range z {
+		s += math.Exp(v - m)
+	}
+	return m + math.Log(s)
+}
