@@ -133,7 +133,7 @@ type Float interface{ ~float32 | ~float64 }
 // Fill converts the samples at indices into caller-owned buffers: x gets len(indices)*Features
 // input values (stored value times Scale, so pixels land in [0,1]); y gets the targets, one-hot
 // when it has room for more than one value per sample, and the class index itself (0 or 1 for a
-// binary problem) when it has exactly one.
+// binary problem) when it has exactly one; y may be empty when only inputs are wanted.
 func Fill[T Float](s *Set, indices []int, x, y []T) {
 	scale := s.Scale
 	if scale == 0 {
@@ -154,7 +154,10 @@ func Fill[T Float](s *Set, indices []int, x, y []T) {
 			row[j] = table[v]
 		}
 		label := s.Labels[i]
-		if width == 1 {
+		switch width {
+		case 0: // inputs only (inference)
+			continue
+		case 1:
 			y[k] = T(label)
 			continue
 		}

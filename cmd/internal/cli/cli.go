@@ -1,0 +1,193 @@
+// Package cli holds what the mnist and xor programs share: parsing of list flags, the split between
+// usage errors (exit status 2) and runtime errors (1), interruption by signals, and the progress
+// bar.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/pflag"
+)
+
+// Exit statuses.
+const (
+	ExitRuntime     = 1
+	ExitUsage       = 2
+	ExitInterrupted = 130 // 128 + SIGINT, as shells report it
+)
+
+// UsageError is a bad flag, argument or value: the program prints it with a usage hint and exits
+// with status 2.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usagef returns a UsageError.
+func Usagef(format string, args ...any) error {
+	return &UsageError{fmt.Errorf(format, args...)}
+}
+
+// InterruptedError is returned when a signal stopped the work; Msg says what was kept.
+type InterruptedError struct{ Msg string }
+
+func (e *InterruptedError) Error() string { return e.Msg }
+
+// Exit prints err (if any) as one line on stderr, with a usage hint for usage errors, and returns
+// the process exit status.
+func Exit(stderr io.Writer, prog, hint string, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ue *UsageError
+	var ie *InterruptedError
+	switch {
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "%s: %v\n", prog, oneLine(err))
+		if hint != "" {
+			fmt.Fprintln(stderr, hint)
+		}
+		return ExitUsage
+	case errors.As(err, &ie):
+		fmt.Fprintf(stderr, "%s: %v\n", prog, oneLine(err))
+		return ExitInterrupted
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", prog, oneLine(err))
+		return ExitRuntime
+	}
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(err.Error(), "\n", " ")), " ")
+}
+
+// ParseFlags parses args into fs and turns pflag's errors into UsageErrors. It returns
+// pflag.ErrHelp when --help was asked for (the usage has been printed).
+func ParseFlags(fs *pflag.FlagSet, args []string) error {
+	fs.SetOutput(io.Discard) // errors are reported once, by Exit
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return err
+		}
+		return &UsageError{err}
+	}
+	return nil
+}
+
+// ParseSizes parses a comma-separated list of positive layer sizes such as "128,64". An empty
+// string is an empty list (no hidden layer).
+func ParseSizes(flag, s string) ([]int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ",")
+	sizes := make([]int, len(parts))
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			return nil, Usagef("--%s %q: empty size at position %d (want sizes like 128,64)", flag, s, i+1)
+		}
+		v, err := strconv.Atoi(p)
+		if err != nil {
+			return nil, Usagef("--%s %q: %q is not a whole number (want sizes like 128,64)", flag, s, p)
+		}
+		if v <= 0 || v > MaxLayerSize {
+			return nil, Usagef("--%s %q: size %d must be between 1 and %d", flag, s, v, MaxLayerSize)
+		}
+		sizes[i] = v
+	}
+	return sizes, nil
+}
+
+// MaxLayerSize bounds a hidden layer's width so that a typo cannot ask for terabytes.
+const MaxLayerSize = 1 << 16
+
+// CheckRange returns a UsageError when v is outside [lo, hi] or not a number.
+func CheckRange(flag string, v, lo, hi float64) error {
+	if math.IsNaN(v) || v < lo || v > hi {
+		return Usagef("--%s %v: must be between %g and %g", flag, v, lo, hi)
+	}
+	return nil
+}
+
+// SignalContext returns a context cancelled by SIGINT or SIGTERM, and a function that reports
+// which signal arrived (nil if none) and releases the handler. After the first signal the default
+// behaviour returns, so a second Ctrl-C kills the process at once.
+func SignalContext(parent context.Context) (context.Context, func() os.Signal) {
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	got := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-ch:
+			signal.Stop(ch)
+			got <- s
+			cancel()
+		case <-done:
+		}
+	}()
+	return ctx, func() os.Signal {
+		close(done)
+		signal.Stop(ch)
+		cancel()
+		select {
+		case s := <-got:
+			return s
+		default:
+			return nil
+		}
+	}
+}
+
+// IsTerminal reports whether f is a character device (a terminal), not a pipe or file.
+func IsTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// Progress shows one bar per epoch on stderr when it is a terminal and quiet is false; otherwise
+// its methods do nothing.
+type Progress struct {
+	bar     *progressbar.ProgressBar
+	enabled bool
+	w       io.Writer
+}
+
+// NewProgress returns a progress display writing to w when enabled.
+func NewProgress(w io.Writer, enabled bool) *Progress { return &Progress{w: w, enabled: enabled} }
+
+// Batch records that batch of batches in epoch is done.
+func (p *Progress) Batch(epoch, epochs, batch, batches int) {
+	if !p.enabled {
+		return
+	}
+	if batch == 1 || p.bar == nil {
+		p.bar = progressbar.NewOptions(batches, progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, epochs)),
+			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30),
+			progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish())
+	}
+	_ = p.bar.Set(batch)
+}
+
+// Done clears the bar (before an epoch line is printed).
+func (p *Progress) Done() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		_ = p.bar.Clear()
+		p.bar = nil
+	}
+}

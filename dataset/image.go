@@ -1,0 +1,277 @@
+package dataset
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"io"
+	"math"
+
+	// Register the decoders ReadDigit accepts with image.Decode.
+	_ "image/gif"
+	_ "image/jpeg"
+	_ "image/png"
+)
+
+// The geometry of an MNIST sample: the digit's bounding box was scaled so that its longer side is
+// DigitBox pixels, and the result was placed in a DigitSize x DigitSize field so that the centre of
+// mass of its intensities falls on the centre of the field.
+const (
+	DigitSize = 28
+	DigitBox  = 20
+)
+
+// MaxDigitPixels bounds the size of a picture ReadDigit decodes (50 megapixels), checked against
+// the size in the file's header before any pixel is decoded, so that a small file announcing a huge
+// image (a decompression bomb) cannot make it allocate gigabytes.
+const MaxDigitPixels = 50_000_000
+
+// minInkContrast is how much darker than the paper (in grey levels of 255) the darkest stroke must
+// be for the picture to count as holding a digit; below it a picture is taken as blank, which also
+// keeps JPEG noise on an empty page from being stretched into a "digit".
+const minInkContrast = 24
+
+// inkFraction sets the threshold, as a fraction of the strongest ink, above which a pixel counts as
+// part of the digit when cropping to its bounding box. It is small so that anti-aliased edges stay,
+// yet large enough that faint paper texture and noise do not stretch the box.
+const inkFraction = 0.1
+
+// ReadDigit decodes a PNG, JPEG or GIF picture of one handwritten digit (the first frame of a GIF)
+// and prepares it with PrepareDigit. Pictures larger than MaxDigitPixels are rejected before they
+// are decoded.
+func ReadDigit(r io.Reader) ([]uint8, error) {
+	// DecodeConfig reads only the header; keep the bytes it consumes so that Decode sees the whole
+	// stream again without our having to hold an unbounded file in memory first.
+	var head bytes.Buffer
+	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &head))
+	if err != nil {
+		if errors.Is(err, image.ErrFormat) {
+			return nil, errors.New("digit image: not a PNG, JPEG or GIF image")
+		}
+		return nil, fmt.Errorf("digit image: reading the header: %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return nil, fmt.Errorf("digit image: %s image of size %dx%d has no pixels", format, cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > MaxDigitPixels {
+		return nil, fmt.Errorf("digit image: %s image of %dx%d pixels is larger than the limit of %d pixels",
+			format, cfg.Width, cfg.Height, MaxDigitPixels)
+	}
+	img, _, err := image.Decode(io.MultiReader(&head, r))
+	if err != nil {
+		return nil, fmt.Errorf("digit image: decoding %s: %w", format, err)
+	}
+	return PrepareDigit(img)
+}
+
+// PrepareDigit turns a picture of one handwritten digit into a sample laid out like MNIST: 784
+// values, row after row of a 28x28 field, 0 for background and 255 for ink. It follows the way
+// MNIST was made (LeCun et al.):
+//
+//   - convert to grey levels, compositing transparent parts on white;
+//   - if the background (the median of the border pixels) is light, invert, so that the digit is
+//     light on dark; then subtract the background level, so grey paper becomes 0;
+//   - crop to the bounding box of the pixels holding ink (above a small threshold);
+//   - scale the box, keeping its aspect ratio and anti-aliasing (area averaging when shrinking,
+//     bilinear when enlarging), so that its longer side is 20 pixels, and stretch the intensities
+//     so that the strongest ink is 255;
+//   - place it in the 28x28 field so that the centre of mass of the intensities is at (14, 14),
+//     in pixel-index coordinates, as measured on the MNIST images; the shift is rounded to whole
+//     pixels and limited so that the digit stays inside the field.
+//
+// It returns an error for an image without pixels and for one without ink (blank or uniform).
+func PrepareDigit(img image.Image) ([]uint8, error) {
+	b := img.Bounds()
+	if b.Empty() {
+		return nil, fmt.Errorf("digit image: empty image (%dx%d pixels)", b.Dx(), b.Dy())
+	}
+	w, h := b.Dx(), b.Dy()
+	gray := grayOnWhite(img)
+
+	// The border is almost all background even when the digit touches an edge; its median tells
+	// paper from ink, where the mean would be pulled by a thick stroke along an edge.
+	bg := borderMedian(gray, w, h)
+	if bg > 127 {
+		for i, v := range gray {
+			gray[i] = 255 - v
+		}
+		bg = 255 - bg
+	}
+	peak := 0
+	for _, v := range gray {
+		peak = max(peak, int(v)-bg)
+	}
+	if peak < minInkContrast {
+		return nil, fmt.Errorf("digit image: no ink: the %dx%d image is blank or uniform "+
+			"(no pixel stands out from the background by %d grey levels)", w, h, minInkContrast)
+	}
+
+	// Bounding box of the ink.
+	thr := bg + max(1, int(inkFraction*float64(peak)))
+	x0, y0, x1, y1 := w, h, -1, -1
+	for y := range h {
+		row := gray[y*w : (y+1)*w]
+		for x, v := range row {
+			if int(v) >= thr {
+				x0, x1 = min(x0, x), max(x1, x)
+				y0, y1 = min(y0, y), max(y1, y)
+			}
+		}
+	}
+	cw, ch := x1-x0+1, y1-y0+1
+
+	// Scale the box so that its longer side is DigitBox, keeping the aspect ratio.
+	long := max(cw, ch)
+	nw := max(1, int(math.Round(float64(cw)*DigitBox/float64(long))))
+	nh := max(1, int(math.Round(float64(ch)*DigitBox/float64(long))))
+	xt, yt := resampleTaps(cw, nw), resampleTaps(ch, nh)
+
+	// Shrink the rows first: the intermediate image is then at most ch x DigitBox, however large
+	// the picture.
+	tmp := make([]float64, ch*nw)
+	for y := range ch {
+		row := gray[(y0+y)*w+x0 : (y0+y)*w+x0+cw]
+		for x, taps := range xt {
+			var s float64
+			for _, t := range taps {
+				s += t.w * float64(max(0, int(row[t.i])-bg))
+			}
+			tmp[y*nw+x] = s
+		}
+	}
+	small := make([]float64, nh*nw)
+	for y, taps := range yt {
+		for x := range nw {
+			var s float64
+			for _, t := range taps {
+				s += t.w * tmp[t.i*nw+x]
+			}
+			small[y*nw+x] = s
+		}
+	}
+
+	// Stretch so that the strongest ink is 255, as in MNIST, where almost every digit reaches it;
+	// this also restores thin strokes that shrinking has made faint.
+	var top, mass, mx, my float64
+	for i, v := range small {
+		top = max(top, v)
+		mass += v
+		mx += v * float64(i%nw)
+		my += v * float64(i/nw)
+	}
+	if top <= 0 {
+		// Not reachable with the threshold above, but never divide by zero.
+		return nil, fmt.Errorf("digit image: no ink left after scaling the %dx%d image", w, h)
+	}
+	ox := clampInt(int(math.Round(DigitSize/2-mx/mass)), 0, DigitSize-nw)
+	oy := clampInt(int(math.Round(DigitSize/2-my/mass)), 0, DigitSize-nh)
+
+	out := make([]uint8, DigitSize*DigitSize)
+	for y := range nh {
+		for x := range nw {
+			v := math.Round(small[y*nw+x] * 255 / top)
+			out[(oy+y)*DigitSize+ox+x] = uint8(min(255, max(0, v)))
+		}
+	}
+	return out, nil
+}
+
+// grayOnWhite returns the luma (ITU-R BT.601, as color.GrayModel computes it) of every pixel of
+// img, row after row, with transparent parts composited on white: a digit drawn on a transparent
+// canvas is meant to be seen on paper.
+func grayOnWhite(img image.Image) []uint8 {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	gray := make([]uint8, w*h)
+	switch m := img.(type) {
+	case *image.Gray: // PNG grey scale: opaque, already luma
+		for y := range h {
+			copy(gray[y*w:(y+1)*w], m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):])
+		}
+	case *image.YCbCr: // JPEG: opaque, and Y is the luma
+		for y := range h {
+			for x := range w {
+				gray[y*w+x] = m.Y[m.YOffset(b.Min.X+x, b.Min.Y+y)]
+			}
+		}
+	default:
+		for y := range h {
+			for x := range w {
+				r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+				// The colours are alpha-premultiplied: white shows through with weight 1-a.
+				white := 0xffff - a
+				r, g, bl = r+white, g+white, bl+white
+				gray[y*w+x] = uint8((19595*r + 38470*g + 7471*bl + 1<<15) >> 24)
+			}
+		}
+	}
+	return gray
+}
+
+// borderMedian returns the median grey level of the pixels on the edge of a w x h image.
+func borderMedian(gray []uint8, w, h int) int {
+	var hist [256]int
+	n := 0
+	for y := range h {
+		row := gray[y*w : (y+1)*w]
+		if y == 0 || y == h-1 {
+			for _, v := range row {
+				hist[v]++
+			}
+			n += w
+			continue
+		}
+		hist[row[0]]++
+		hist[row[w-1]]++ // the same pixel as row[0] when w is 1, counted twice like the rows
+		n += 2
+	}
+	seen := 0
+	for v, c := range hist {
+		seen += c
+		if 2*seen >= n {
+			return v
+		}
+	}
+	return 255
+}
+
+// tap is one source pixel's weight in an output pixel.
+type tap struct {
+	i int
+	w float64
+}
+
+// resampleTaps returns, for each of dst output pixels along one axis, the weighted source pixels
+// of the src input pixels it is made from. Shrinking averages the area each output pixel covers,
+// the way MNIST's anti-aliasing did; enlarging interpolates linearly between neighbours so that
+// small pictures do not turn blocky.
+func resampleTaps(src, dst int) [][]tap {
+	taps := make([][]tap, dst)
+	ratio := float64(src) / float64(dst)
+	if dst <= src {
+		for i := range taps {
+			lo, hi := float64(i)*ratio, float64(i+1)*ratio
+			for j := int(lo); j < src && float64(j) < hi; j++ {
+				cover := min(hi, float64(j+1)) - max(lo, float64(j))
+				if cover > 0 {
+					taps[i] = append(taps[i], tap{j, cover / ratio})
+				}
+			}
+		}
+		return taps
+	}
+	for i := range taps {
+		x := (float64(i)+0.5)*ratio - 0.5
+		x = max(0, min(float64(src-1), x))
+		j := int(x)
+		t := x - float64(j)
+		taps[i] = append(taps[i], tap{j, 1 - t})
+		if t > 0 && j+1 < src {
+			taps[i] = append(taps[i], tap{j + 1, t})
+		}
+	}
+	return taps
+}
+
+func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }

@@ -1,0 +1,188 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"gorgonet/dataset"
+	"gorgonet/model"
+)
+
+// EvalBatch is the number of samples an Evaluator runs at once: large enough to keep the matrix
+// multiplications efficient, small enough that the intermediates of a wide MLP stay a few MB.
+const EvalBatch = 1000
+
+// An Evaluator runs sets through inference graphs of the network: one of EvalBatch samples and,
+// when a set's size is not a multiple of it, one for the remainder, so every sample counts. The
+// graphs share the network's weights, so an Evaluator sees every update; it must not run while a
+// training machine of the same network runs.
+type Evaluator struct {
+	net    *model.Network
+	graphs map[int]*inference
+}
+
+type inference struct {
+	g  *model.InferGraph
+	vm G.VM
+}
+
+// NewEvaluator returns an Evaluator for net.
+func NewEvaluator(net *model.Network) *Evaluator {
+	return &Evaluator{net: net, graphs: map[int]*inference{}}
+}
+
+func (e *Evaluator) graph(batch int) (*inference, error) {
+	if inf, ok := e.graphs[batch]; ok {
+		return inf, nil
+	}
+	g, err := e.net.NewInferGraph(batch)
+	if err != nil {
+		return nil, err
+	}
+	inf := &inference{g: g, vm: G.NewTapeMachine(g.Graph)}
+	e.graphs[batch] = inf
+	return inf, nil
+}
+
+// Result is the outcome of evaluating a set.
+type Result struct {
+	Loss       float64   // mean data loss plus the L2 penalty, comparable with the training loss
+	Accuracy   float64   // fraction of samples predicted right
+	Predicted  []int     // the predicted class of each sample
+	Confidence []float64 // the probability the model gives its prediction
+	Confusion  Confusion // Confusion[true][predicted] counts
+}
+
+// Evaluate runs every sample of s through the network.
+func (e *Evaluator) Evaluate(s *dataset.Set) (*Result, error) {
+	classes := max(s.Classes, e.net.Config.Outputs)
+	r := &Result{Predicted: make([]int, s.Len()), Confidence: make([]float64, s.Len()), Confusion: NewConfusion(classes)}
+	var lossSum float64
+	correct := 0
+	err := e.forEachLogits(s, func(i int, logits []float64) {
+		label := int(s.Labels[i])
+		lossSum += model.SampleLoss(e.net.Config.Loss, logits, label)
+		pred := model.Predict(logits)
+		model.Probabilities(e.net.Config.Loss, logits)
+		conf := logits[min(pred, len(logits)-1)]
+		if len(logits) == 1 && pred == 0 {
+			conf = 1 - logits[0]
+		}
+		r.Predicted[i], r.Confidence[i] = pred, conf
+		r.Confusion.Add(label, pred)
+		if pred == label {
+			correct++
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.Loss = lossSum/float64(s.Len()) + e.net.L2Penalty()
+	r.Accuracy = float64(correct) / float64(s.Len())
+	return r, nil
+}
+
+// Probabilities returns the output probabilities of every sample of s (softmax or sigmoid).
+func (e *Evaluator) Probabilities(s *dataset.Set) ([][]float64, error) {
+	out := make([][]float64, s.Len())
+	err := e.forEachLogits(s, func(i int, logits []float64) {
+		p := append([]float64(nil), logits...)
+		model.Probabilities(e.net.Config.Loss, p)
+		out[i] = p
+	})
+	return out, err
+}
+
+// forEachLogits runs s through the network batch by batch and calls fn with each sample's logits
+// (a reused buffer).
+func (e *Evaluator) forEachLogits(s *dataset.Set, fn func(i int, logits []float64)) error {
+	n := s.Len()
+	if n == 0 {
+		return fmt.Errorf("evaluate: the %s set is empty", s.Name)
+	}
+	if s.Features != e.net.Config.Inputs {
+		return fmt.Errorf("evaluate: the %s set has %d features per sample, the model takes %d", s.Name, s.Features, e.net.Config.Inputs)
+	}
+	idx := make([]int, 0, EvalBatch)
+	logits := make([]float64, e.net.Config.Outputs)
+	for start := 0; start < n; start += EvalBatch {
+		size := min(EvalBatch, n-start)
+		inf, err := e.graph(size)
+		if err != nil {
+			return err
+		}
+		idx = idx[:0]
+		for i := start; i < start+size; i++ {
+			idx = append(idx, i)
+		}
+		fillX(s, idx, inf.g.XValue)
+		err = inf.vm.RunAll()
+		inf.vm.Reset()
+		if err != nil {
+			return fmt.Errorf("evaluate: %w", err)
+		}
+		out := inf.g.LogitsValue()
+		k := len(logits)
+		switch d := out.Data().(type) {
+		case []float32:
+			for b := 0; b < size; b++ {
+				for j := range logits {
+					logits[j] = float64(d[b*k+j])
+				}
+				fn(start+b, logits)
+			}
+		case []float64:
+			for b := 0; b < size; b++ {
+				copy(logits, d[b*k:(b+1)*k])
+				fn(start+b, logits)
+			}
+		}
+	}
+	return nil
+}
+
+// fillX converts the samples at idx into the input tensor x.
+func fillX(s *dataset.Set, idx []int, x *tensor.Dense) {
+	switch d := x.Data().(type) {
+	case []float32:
+		dataset.Fill(s, idx, d, nil)
+	case []float64:
+		dataset.Fill(s, idx, d, nil)
+	}
+}
+
+// fillXY converts the samples at idx into the input and target tensors.
+func fillXY(s *dataset.Set, idx []int, x, y *tensor.Dense) {
+	switch d := x.Data().(type) {
+	case []float32:
+		dataset.Fill(s, idx, d, y.Data().([]float32))
+	case []float64:
+		dataset.Fill(s, idx, d, y.Data().([]float64))
+	}
+}
+
+// countCorrect counts the rows of logits whose prediction matches the labels of idx.
+func countCorrect(s *dataset.Set, idx []int, logits *tensor.Dense) int {
+	k := logits.Shape()[1]
+	row := make([]float64, k)
+	correct := 0
+	for b, i := range idx {
+		switch d := logits.Data().(type) {
+		case []float32:
+			for j := range row {
+				row[j] = float64(d[b*k+j])
+			}
+		case []float64:
+			copy(row, d[b*k:(b+1)*k])
+		}
+		if model.Predict(row) == int(s.Labels[i]) {
+			correct++
+		}
+	}
+	return correct
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
