@@ -64,8 +64,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate checks every field and names the first bad one.
+// Validate checks every field (zero fields taking their defaults) and names the first bad one.
 func (c Config) Validate() error {
+	c = c.withDefaults()
 	if !slices.Contains(Optimizers, c.Optimizer) {
 		return fmt.Errorf("train config: Optimizer %q: unknown (want one of %s)", c.Optimizer, strings.Join(Optimizers, ", "))
 	}
