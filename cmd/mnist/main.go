@@ -27,6 +27,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"train", "train a model and report its test accuracy (the default command)", runTrain},
+		{"eval", "evaluate a saved model on the test set", runEval},
+		{"predict", "predict the digit in your own images with a saved model", runPredict},
 	}
 }
 

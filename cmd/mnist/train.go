@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +42,7 @@ type trainFlags struct {
 	Dropout, L2, LearnRate, Momentum            float64
 	Epochs, BatchSize, ValSize, TrainLimit      int
 	Seed                                        uint64
-	Data, History                               string
+	Data, History, Save, Checkpoint, Resume     string
 	Report, Quiet                               bool
 }
 
@@ -64,6 +66,38 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.History, "history", d.History, "write one CSV row per epoch to this file")
 	fs.BoolVar(&f.Report, "report", d.Report, "print the classification report and confusion matrix of the test set")
 	fs.BoolVar(&f.Quiet, "quiet", d.Quiet, "no progress bar (the run, epoch and result lines are always printed)")
+}
+
+// registerOutputs adds the flags of 'mnist train' that keep its results.
+func (f *trainFlags) registerOutputs(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Save, "save", "", "save the trained model to this file (with the flags and final metrics)")
+	fs.StringVar(&f.Checkpoint, "checkpoint", "", "save model, solver state and history here after every epoch (default with --save: FILE.ckpt)")
+	fs.StringVar(&f.Resume, "resume", "", "continue the run saved in this checkpoint up to --epochs")
+}
+
+// resumable lists the flags that may be given with --resume; the others come from the checkpoint.
+var resumable = []string{"epochs", "data", "history", "report", "quiet", "save", "checkpoint", "resume", "plot-dir"}
+
+// commandLine returns the flags that differ from the defaults, as a ready-to-run command.
+func (f *trainFlags) commandLine() string {
+	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
+	g := *f
+	g.register(fs) // points the flags at g's fields and sets them to the defaults...
+	g = *f         // ...so restore f's values
+	d := pflag.NewFlagSet("", pflag.ContinueOnError)
+	var def trainFlags
+	def.register(d)
+	args := []string{"mnist", "train"}
+	fs.VisitAll(func(fl *pflag.Flag) {
+		switch fl.Name {
+		case "history", "report", "quiet", "data":
+			return
+		}
+		if dv := d.Lookup(fl.Name); dv != nil && dv.Value.String() != fl.Value.String() {
+			args = append(args, "--"+fl.Name, fl.Value.String())
+		}
+	})
+	return strings.Join(args, " ")
 }
 
 // configs validates the flags and turns them into the model and training configs.
@@ -185,6 +219,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("mnist train", pflag.ContinueOnError)
 	var f trainFlags
 	f.register(fs)
+	f.registerOutputs(fs)
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, "Usage: mnist train [flags]\n\nTrains a perceptron or an MLP on MNIST and prints its test accuracy.\n\nFlags:\n%s", fs.FlagUsages())
 	}
@@ -197,6 +232,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
+	var resumed *model.Saved
+	if f.Resume != "" {
+		saved, err := resumeFlags(&f, fs)
+		if err != nil {
+			return err
+		}
+		resumed = saved
+	}
 	// Validate everything before any work: flags, the data directory, the output paths.
 	mc, tc, err := f.configs(28*28, dataset.MNISTClasses)
 	if err != nil {
@@ -208,33 +251,65 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	if err := checkWritable("history", f.History); err != nil {
-		return err
+	if f.Checkpoint == "" && f.Save != "" {
+		f.Checkpoint = f.Save + ".ckpt"
+	}
+	for _, out := range []struct{ flag, path string }{{"history", f.History}, {"save", f.Save}, {"checkpoint", f.Checkpoint}} {
+		if err := checkWritable(out.flag, out.path); err != nil {
+			return err
+		}
 	}
 
 	trainSet, valSet, testSet, err := f.loadData()
 	if err != nil {
 		return err
 	}
-	if trainSet.Features != mc.Inputs {
-		mc.Inputs = trainSet.Features // other IDX data (e.g. 32x32 images) sizes the input layer
-	}
-	net, err := model.New(mc, rand.New(rand.NewPCG(f.Seed, 0)))
-	if err != nil {
+	mc.Inputs = trainSet.Features // other IDX data (e.g. 32x32 images) sizes the input layer
+	var net *model.Network
+	if resumed != nil {
+		net = resumed.Net
+		if net.Config.Inputs != mc.Inputs {
+			return fmt.Errorf("--resume %s: the model takes %d inputs, the data has %d", f.Resume, net.Config.Inputs, mc.Inputs)
+		}
+	} else if net, err = model.New(mc, rand.New(rand.NewPCG(f.Seed, 0))); err != nil {
 		return err
 	}
 	trainer, err := train.NewTrainer(net, tc)
 	if err != nil {
 		return err
 	}
+	if resumed != nil {
+		st, err := train.DecodeState(resumed.Extra[train.StateKey])
+		if err != nil {
+			return fmt.Errorf("--resume %s: %w", f.Resume, err)
+		}
+		if len(st.History) >= tc.Epochs {
+			return cli.Usagef("--epochs %d: the checkpoint %s already holds %d epochs", tc.Epochs, f.Resume, len(st.History))
+		}
+		if err := trainer.Restore(st); err != nil {
+			return fmt.Errorf("--resume %s: %w", f.Resume, err)
+		}
+	}
 	fmt.Fprintln(stdout, runLine(net, tc, trainSet, valSet, testSet))
+	for _, e := range trainer.History { // a resumed run prints the epochs it continues from
+		fmt.Fprintln(stdout, epochLine(e, tc.Epochs))
+	}
 
 	ctx, stop := cli.SignalContext(context.Background())
 	progress := cli.NewProgress(stderr, !f.Quiet && isTerminal(stderr))
+	var lastGood []byte // the checkpoint of the last finished epoch, kept for an interrupt
 	trainer.OnBatch = func(epoch, batch, batches int) { progress.Batch(epoch, tc.Epochs, batch, batches) }
 	trainer.OnEpoch = func(e train.Epoch) error {
 		progress.Done()
 		fmt.Fprintln(stdout, epochLine(e, tc.Epochs))
+		b, err := checkpointBytes(trainer, &f)
+		if err != nil {
+			return err
+		}
+		lastGood = b
+		if f.Checkpoint != "" {
+			return writeBytes(f.Checkpoint, lastGood)
+		}
 		return nil
 	}
 	err = trainer.Fit(ctx, trainSet, valSet)
@@ -246,7 +321,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if errors.Is(err, train.ErrInterrupted) {
-		return &cli.InterruptedError{Msg: fmt.Sprintf("interrupted by %v after %d finished epochs", sig, len(trainer.History))}
+		return interrupted(sig, &f, trainer, lastGood)
 	}
 	if err != nil {
 		return err
@@ -255,11 +330,122 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if f.Save != "" {
+		meta := map[string]string{
+			"command":       f.commandLine(),
+			"epochs":        fmt.Sprint(len(trainer.History)),
+			"test_accuracy": fmt.Sprintf("%.4f", result.Accuracy),
+		}
+		if err := model.Save(f.Save, model.Saved{Net: net, Meta: meta}); err != nil {
+			return err
+		}
+		if f.Checkpoint == f.Save+".ckpt" { // the default checkpoint is only a safety net
+			os.Remove(f.Checkpoint)
+		}
+	}
 	if f.Report {
 		printReport(stdout, result)
 	}
 	fmt.Fprintf(stdout, "Test accuracy: %.4f\n", result.Accuracy)
 	return nil
+}
+
+// resumeFlags loads the checkpoint named by --resume and takes every flag from it except the
+// ones a resumed run may change (resumable); giving another one is a usage error.
+func resumeFlags(f *trainFlags, fs *pflag.FlagSet) (*model.Saved, error) {
+	var bad []string
+	fs.Visit(func(fl *pflag.Flag) {
+		if !contains(resumable, fl.Name) {
+			bad = append(bad, "--"+fl.Name)
+		}
+	})
+	if len(bad) > 0 {
+		return nil, cli.Usagef("%s cannot change on --resume: the checkpoint fixes them", strings.Join(bad, ", "))
+	}
+	saved, err := model.Load(f.Resume)
+	if err != nil {
+		return nil, fmt.Errorf("--resume: %w", err)
+	}
+	blob, ok := saved.Extra[flagsKey]
+	if !ok || saved.Extra[train.StateKey] == nil {
+		return nil, fmt.Errorf("--resume %s: a model file, not a checkpoint (it has no training state)", f.Resume)
+	}
+	var old trainFlags
+	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&old); err != nil {
+		return nil, fmt.Errorf("--resume %s: flags: %w", f.Resume, err)
+	}
+	keep := *f
+	*f = old
+	fs.Visit(func(fl *pflag.Flag) { // the flags given now win
+		switch fl.Name {
+		case "epochs":
+			f.Epochs = keep.Epochs
+		case "data":
+			f.Data = keep.Data
+		case "history":
+			f.History = keep.History
+		case "report":
+			f.Report = keep.Report
+		case "quiet":
+			f.Quiet = keep.Quiet
+		case "save":
+			f.Save = keep.Save
+		case "checkpoint":
+			f.Checkpoint = keep.Checkpoint
+		}
+	})
+	f.Resume = keep.Resume
+	if !fs.Changed("checkpoint") {
+		f.Checkpoint = keep.Resume // keep checkpointing where we resumed from
+	}
+	return &saved, nil
+}
+
+// flagsKey is the key of the gob-encoded trainFlags in a checkpoint's Extra.
+const flagsKey = "mnist.flags"
+
+func checkpointBytes(t *train.Trainer, f *trainFlags) ([]byte, error) {
+	st, err := t.State()
+	if err != nil {
+		return nil, err
+	}
+	blob, err := train.EncodeState(st)
+	if err != nil {
+		return nil, err
+	}
+	var fb bytes.Buffer
+	if err := gob.NewEncoder(&fb).Encode(*f); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	meta := map[string]string{"command": f.commandLine(), "epochs": fmt.Sprint(len(t.History))}
+	err = model.Write(&b, model.Saved{Net: t.Net, Meta: meta, Extra: map[string][]byte{train.StateKey: blob, flagsKey: fb.Bytes()}})
+	return b.Bytes(), err
+}
+
+func writeBytes(path string, b []byte) error {
+	return model.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// interrupted saves the last finished epoch's checkpoint (when no --checkpoint file already holds
+// it) and says how to resume.
+func interrupted(sig os.Signal, f *trainFlags, t *train.Trainer, lastGood []byte) error {
+	done := len(t.History)
+	if lastGood == nil {
+		return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v before the first epoch finished; nothing to save", sig)}
+	}
+	path := f.Checkpoint
+	if path == "" {
+		path = "mnist.ckpt"
+		if err := writeBytes(path, lastGood); err != nil {
+			return fmt.Errorf("interrupted by %v; saving the checkpoint failed: %w", sig, err)
+		}
+	}
+	return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v after %d finished epochs; checkpoint saved to %s; continue with: mnist train --resume %s --epochs %d",
+		sig, done, path, path, f.Epochs)}
 }
 
 func runLine(net *model.Network, tc train.Config, trainSet, valSet, testSet *dataset.Set) string {

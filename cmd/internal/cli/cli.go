@@ -38,8 +38,12 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{fmt.Errorf(format, args...)}
 }
 
-// InterruptedError is returned when a signal stopped the work; Msg says what was kept.
-type InterruptedError struct{ Msg string }
+// InterruptedError is returned when a signal stopped the work; Msg says what was kept. The exit
+// status is 128 + the signal number (130 for SIGINT), as shells report a killed process.
+type InterruptedError struct {
+	Signal os.Signal
+	Msg    string
+}
 
 func (e *InterruptedError) Error() string { return e.Msg }
 
@@ -60,7 +64,12 @@ func Exit(stderr io.Writer, prog, hint string, err error) int {
 		return ExitUsage
 	case errors.As(err, &ie):
 		fmt.Fprintf(stderr, "%s: %v\n", prog, oneLine(err))
+		if s, ok := ie.Signal.(syscall.Signal); ok {
+			return 128 + int(s)
+		}
 		return ExitInterrupted
+	case errors.As(err, new(interface{ Reported() })):
+		return ExitRuntime // already reported, line by line
 	default:
 		fmt.Fprintf(stderr, "%s: %v\n", prog, oneLine(err))
 		return ExitRuntime
@@ -72,10 +81,17 @@ func oneLine(err error) string {
 }
 
 // ParseFlags parses args into fs and turns pflag's errors into UsageErrors. It returns
-// pflag.ErrHelp when --help was asked for (the usage has been printed).
+// pflag.ErrHelp when --help was asked for; the usage has NOT been printed then: the caller prints
+// it (fs.Usage()), once.
 func ParseFlags(fs *pflag.FlagSet, args []string) error {
 	fs.SetOutput(io.Discard) // errors are reported once, by Exit
-	if err := fs.Parse(args); err != nil {
+	// pflag calls fs.Usage itself on --help/-h before returning ErrHelp, and the callers print it
+	// too: without this the usage came out twice.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	err := fs.Parse(args)
+	fs.Usage = usage
+	if err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			return err
 		}
@@ -116,9 +132,18 @@ const MaxLayerSize = 1 << 16
 // CheckRange returns a UsageError when v is outside [lo, hi] or not a number.
 func CheckRange(flag string, v, lo, hi float64) error {
 	if math.IsNaN(v) || v < lo || v > hi {
-		return Usagef("--%s %v: must be between %g and %g", flag, v, lo, hi)
+		return Usagef("--%s %s: must be between %s and %s", flag, num(v), num(lo), num(hi))
 	}
 	return nil
+}
+
+// num formats a flag value or bound for a message: whole numbers in full (1048576, not
+// 1.048576e+06 as %g prints them), others as %g.
+func num(v float64) string {
+	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
 // SignalContext returns a context cancelled by SIGINT or SIGTERM, and a function that reports
