@@ -11,7 +11,7 @@ import (
 // central finite differences of the loss, in float64.
 //
 // Tolerance. With step h = 1e-5 the central difference has a truncation error of about
-// h²/6·|L'''| ≈ 2e-11 and a rounding error of about eps·|L|/h ≈ 2e-11, so its absolute error is
+// h²/6·|L”'| ≈ 2e-11 and a rounding error of about eps·|L|/h ≈ 2e-11, so its absolute error is
 // ~1e-10. The relative error |sym - num| / max(|sym|, |num|, gradFloor) must stay below 1e-6;
 // gradFloor = 1e-4 keeps gradients that are (nearly) zero, where a relative error means nothing,
 // to an absolute error of 1e-10 instead.
@@ -52,16 +52,15 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 	}
 }
 
-func withAct(c Config, a string) Config        { c.Activation = a; return c }
-func withLoss(c Config, l string) Config       { c.Loss = l; return c }
-func withDropout(c Config, p float64) Config   { c.Dropout = p; return c }
-func withL2(c Config, l float64) Config        { c.L2 = l; return c }
-func withDType(c Config, dt string) Config     { c.DType = dt; return c }
-func withHidden(c Config, h ...int) Config     { c.Hidden = h; return c }
-func withSizes(c Config, in, out int) Config   { c.Inputs, c.Outputs = in, out; return c }
-func withInputs(c Config, in int) Config       { c.Inputs = in; return c }
-func withOutputs(c Config, out int) Config     { c.Outputs = out; return c }
-func withActivation(c Config, a string) Config { return withAct(c, a) }
+// Config modifiers for the tables.
+func withAct(c Config, a string) Config      { c.Activation = a; return c }
+func withLoss(c Config, l string) Config     { c.Loss = l; return c }
+func withDropout(c Config, p float64) Config { c.Dropout = p; return c }
+func withL2(c Config, l float64) Config      { c.L2 = l; return c }
+func withDType(c Config, dt string) Config   { c.DType = dt; return c }
+func withHidden(c Config, h ...int) Config   { c.Hidden = h; return c }
+func withInputs(c Config, in int) Config     { c.Inputs = in; return c }
+func withOutputs(c Config, out int) Config   { c.Outputs = out; return c }
 
 // checkGradients builds cfg in float64 with random weights, biases, inputs and targets (and, with
 // dropout, fixed masks of 0 and 1/(1-p)), then compares the symbolic gradient of the training loss
@@ -103,7 +102,7 @@ func checkGradients(t *testing.T, cfg Config, batch int, seed uint64) {
 			t.Fatalf("no input batch keeps the pre-activations away from the kink (min |z| = %g)", minAbs)
 		}
 	}
-	fillTargets(tg.YValue.Data().([]float64), cfg.Loss, cfg.Outputs, rng)
+	fillTargets(tg.YValue.Data().([]float64), cfg.Outputs, rng)
 
 	if want := 0; cfg.Dropout > 0 {
 		want = len(cfg.Hidden)

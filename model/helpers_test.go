@@ -169,15 +169,15 @@ func rows(v []float64, n int) [][]float64 {
 	return out
 }
 
-// fillTargets writes targets suited to loss into y (batch rows of outputs columns): one-hot rows
-// for cross-entropy and MSE, 0/1 labels for BCE. It returns the labels.
-func fillTargets(y []float64, loss string, outputs int, rng *rand.Rand) []int {
+// fillTargets writes targets into y (batch rows of outputs columns): one-hot rows
+// for several outputs, 0/1 labels (both present) for a single output. It returns the labels.
+func fillTargets(y []float64, outputs int, rng *rand.Rand) []int {
 	batch := len(y) / outputs
 	labels := make([]int, batch)
 	clear(y)
 	for b := range batch {
-		if loss == BCE {
-			labels[b] = b % 2 // both classes present
+		if outputs == 1 {
+			labels[b] = b % 2
 			y[b] = float64(labels[b])
 			continue
 		}

@@ -142,8 +142,8 @@ func SampleLoss(loss string, logits []float64, label int) float64 {
 	case MSE:
 		var l float64
 		for k, z := range logits {
-			t := 0.0
-			if k == label || (len(logits) == 1 && label == 1) {
+			t := 0.0 // one-hot target; a single output's target is the label itself (0 or 1)
+			if (len(logits) == 1 && label == 1) || (len(logits) > 1 && k == label) {
 				t = 1
 			}
 			d := sigmoid(z) - t

@@ -266,16 +266,15 @@ func TestBinaryCrossEntropyHugeLogits(t *testing.T) {
 				}
 			}
 
-			// The naive form -mean(y log σ(z) + (1-y) log(1 - σ(z))) on the same logits.
+			// The naive form -mean(y log σ(z) + (1-y) log(1 - σ(z))) on the same logits. gorgonia
+			// rewrites log(σ(z)) into -softplus(-z), but 1 - σ(z) only when the 1 is its own
+			// internal constant (constEq compares pointers), so log(1 - σ(1000)) = log 0 here.
+			// (G.BinaryXent(G.Sigmoid(z), y) does use that constant and is rewritten: finite.)
 			g := G.NewGraph()
 			z := inputNode(t, g, dt, "z", bceLogits, n, 1)
 			y := inputNode(t, g, dt, "y", bceLabels, n, 1)
 			one := (&Scope{dt: z.Dtype()}).Constant(1)
-			p, err := G.Sigmoid(z)
-			if err != nil {
-				t.Fatal(err)
-			}
-			logP := must(G.Log(p))
+			logP := must(G.Log(must(G.Sigmoid(z))))
 			logQ := must(G.Log(must(G.Sub(one, must(G.Sigmoid(z))))))
 			sum := must(G.Add(must(G.HadamardProd(y, logP)), must(G.HadamardProd(must(G.Sub(one, y)), logQ))))
 			naive := must(G.Neg(must(G.Mean(sum))))
@@ -297,25 +296,11 @@ func TestBinaryCrossEntropyHugeLogits(t *testing.T) {
 			} else {
 				t.Logf("naive log(sigmoid) BCE: loss %g (right: %g), grad %v (right: %v)", l, want, ng, wantGrad)
 			}
-
-			// gorgonia's BinaryXent on sigmoid(z): its epsilon protects nothing.
-			g = G.NewGraph()
-			z = inputNode(t, g, dt, "z", bceLogits, n, 1)
-			y = inputNode(t, g, dt, "y", bceLabels, n, 1)
-			bx := must(G.Mean(must(G.BinaryXent(must(G.Sigmoid(z)), y))))
-			G.Read(bx, &lv)
-			bm := G.NewTapeMachine(g)
-			defer bm.Close()
-			run(t, bm)
-			if l := scalar(lv); allFinite(l) && closeTo(l, want, 1e-3) {
-				t.Errorf("gorgonia's BinaryXent is right on logits ±1000 (%g)", l)
-			} else {
-				t.Logf("gorgonia BinaryXent: loss %g (right: %g)", l, want)
-			}
 		})
 	}
 }
 
+// must panics on a graph-construction error (tests only: model code returns them).
 func must(n *G.Node, err error) *G.Node {
 	if err != nil {
 		panic(err)

@@ -1,0 +1,198 @@
+package model
+
+import (
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// TestPerceptronByHand: a 2-input perceptron with one sigmoid output and weights set by hand.
+func TestPerceptronByHand(t *testing.T) {
+	w := []float64{0.5, -1.5}
+	const b = 0.25
+	x := [][]float64{{2, 1}, {0, 0}, {-1, 3}}
+	labels := []int{1, 0, 0}
+	for _, dt := range DTypes {
+		t.Run(dt, func(t *testing.T) {
+			net := mustNew(t, withDType(Perceptron(2, 1), dt), 1)
+			d := net.Layers[0].(*Dense)
+			setData(t, d.W.Value, w)
+			setData(t, d.B.Value, []float64{b})
+
+			ig, err := net.NewInferGraph(len(x))
+			if err != nil {
+				t.Fatal(err)
+			}
+			setData(t, ig.XValue, flatten(x))
+			im := G.NewTapeMachine(ig.Graph)
+			defer im.Close()
+			run(t, im)
+			logits, probs := f64s(t, ig.LogitsValue()), f64s(t, ig.ProbsValue())
+
+			tg, err := net.NewTrainGraph(len(x))
+			if err != nil {
+				t.Fatal(err)
+			}
+			setData(t, tg.XValue, flatten(x))
+			y := make([]float64, len(labels))
+			for i, l := range labels {
+				y[i] = float64(l)
+			}
+			setData(t, tg.YValue, y)
+			vm := G.NewTapeMachine(tg.Graph, G.BindDualValues(tg.Learnables...))
+			defer vm.Close()
+			run(t, vm)
+
+			var wantLoss float64
+			for i, row := range x {
+				z := row[0]*w[0] + row[1]*w[1] + b
+				p := 1 / (1 + math.Exp(-z))
+				if !closeTo(logits[i], z, tolFor(dt)) || !closeTo(probs[i], p, tolFor(dt)) {
+					t.Errorf("sample %d: logit %g, probability %g; by hand %g, %g", i, logits[i], probs[i], z, p)
+				}
+				l := -math.Log(p) // -log p for label 1, -log(1-p) for label 0
+				if labels[i] == 0 {
+					l = -math.Log(1 - p)
+				}
+				if got := SampleLoss(BCE, []float64{z}, labels[i]); !closeTo(got, l, 1e-14) {
+					t.Errorf("sample %d: SampleLoss %g, by hand %g", i, got, l)
+				}
+				wantLoss += l / float64(len(x))
+				q := []float64{z}
+				Probabilities(BCE, q)
+				if !closeTo(q[0], p, 1e-15) {
+					t.Errorf("sample %d: Probabilities %g, by hand %g", i, q[0], p)
+				}
+				if got, want := Predict([]float64{z}), map[bool]int{true: 1, false: 0}[p >= 0.5]; got != want {
+					t.Errorf("sample %d: Predict %d, want %d", i, got, want)
+				}
+			}
+			if got := tg.LossValue(); !closeTo(got, wantLoss, tolFor(dt)) {
+				t.Errorf("training loss %g, by hand %g", got, wantLoss)
+			}
+		})
+	}
+}
+
+func TestSampleLossByHand(t *testing.T) {
+	e1, e2, e3 := math.E, math.E*math.E, math.E*math.E*math.E
+	ln3 := math.Log(3) // sigmoid(ln 3) = 3/4
+	cases := []struct {
+		name   string
+		loss   string
+		logits []float64
+		label  int
+		want   float64
+	}{
+		{"ce", CrossEntropy, []float64{1, 2, 3}, 0, -math.Log(e1 / (e1 + e2 + e3))},
+		{"ce best", CrossEntropy, []float64{1, 2, 3}, 2, -math.Log(e3 / (e1 + e2 + e3))},
+		{"ce huge", CrossEntropy, []float64{1000, 0, -1000}, 2, 2000},
+		{"ce huge right", CrossEntropy, []float64{1000, 0, -1000}, 0, 0},
+		{"bce 1", BCE, []float64{ln3}, 1, -math.Log(0.75)},
+		{"bce 0", BCE, []float64{ln3}, 0, -math.Log(0.25)},
+		{"bce huge wrong", BCE, []float64{1000}, 0, 1000},
+		{"bce huge right", BCE, []float64{-1000}, 0, 0},
+		{"mse", MSE, []float64{0, ln3}, 1, 0.5 * (0.5*0.5 + 0.25*0.25)},
+		{"mse 1 output, label 1", MSE, []float64{ln3}, 1, 0.5 * 0.25 * 0.25},
+		{"mse 1 output, label 0", MSE, []float64{ln3}, 0, 0.5 * 0.75 * 0.75},
+	}
+	for _, c := range cases {
+		if got := SampleLoss(c.loss, c.logits, c.label); !closeTo(got, c.want, 1e-14) {
+			t.Errorf("%s: SampleLoss(%s, %v, %d) = %.17g, want %.17g", c.name, c.loss, c.logits, c.label, got, c.want)
+		}
+	}
+}
+
+func TestProbabilitiesAndPredictByHand(t *testing.T) {
+	ln3 := math.Log(3)
+	e1, e2, e3 := math.E, math.E*math.E, math.E*math.E*math.E
+	cases := []struct {
+		loss      string
+		logits    []float64
+		want      []float64
+		predicted int
+	}{
+		{CrossEntropy, []float64{1, 2, 3}, []float64{e1 / (e1 + e2 + e3), e2 / (e1 + e2 + e3), e3 / (e1 + e2 + e3)}, 2},
+		{CrossEntropy, []float64{3, 2, 1}, []float64{e3 / (e1 + e2 + e3), e2 / (e1 + e2 + e3), e1 / (e1 + e2 + e3)}, 0},
+		{CrossEntropy, []float64{1000, 0}, []float64{1, 0}, 0},
+		{CrossEntropy, []float64{-1000, -1000}, []float64{0.5, 0.5}, 0}, // a tie goes to the first
+		{BCE, []float64{ln3}, []float64{0.75}, 1},
+		{BCE, []float64{-ln3}, []float64{0.25}, 0},
+		{BCE, []float64{0}, []float64{0.5}, 1},
+		{BCE, []float64{-1000}, []float64{0}, 0},
+		{MSE, []float64{0, ln3}, []float64{0.5, 0.75}, 1},
+	}
+	for _, c := range cases {
+		if got := Predict(c.logits); got != c.predicted {
+			t.Errorf("Predict(%v) = %d, want %d", c.logits, got, c.predicted)
+		}
+		p := append([]float64(nil), c.logits...)
+		Probabilities(c.loss, p)
+		for i := range p {
+			// 1e-13: exp(z - lse) loses the digits of lse = -1000 + log 2 below 1e-13
+			if !closeTo(p[i], c.want[i], 1e-13) {
+				t.Errorf("Probabilities(%s, %v) = %v, want %v", c.loss, c.logits, p, c.want)
+				break
+			}
+		}
+	}
+}
+
+// TestGoLossMatchesGraph: SampleLoss and Probabilities, used to evaluate in Go, agree with the
+// training graph's loss and the inference graph's outputs for every loss.
+func TestGoLossMatchesGraph(t *testing.T) {
+	for _, loss := range Losses {
+		for _, outputs := range []int{1, 3} {
+			if (loss == BCE && outputs != 1) || (loss == CrossEntropy && outputs == 1) {
+				continue
+			}
+			cfg := withLoss(withDType(withAct(MLP(4, []int{5}, outputs), "sigmoid"), "float64"), loss)
+			net := mustNew(t, cfg, 21)
+			const batch = 6
+			tg, err := net.NewTrainGraph(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ig, err := net.NewInferGraph(batch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := newRNG(22)
+			x := make([]float64, batch*4)
+			for i := range x {
+				x[i] = 2 * rng.NormFloat64()
+			}
+			y := make([]float64, batch*outputs)
+			labels := fillTargets(y, outputs, rng)
+			setData(t, tg.XValue, x)
+			setData(t, tg.YValue, y)
+			setData(t, ig.XValue, x)
+			vm := G.NewTapeMachine(tg.Graph, G.BindDualValues(tg.Learnables...))
+			run(t, vm)
+			vm.Close()
+			im := G.NewTapeMachine(ig.Graph)
+			run(t, im)
+			im.Close()
+
+			logits, probs := f64s(t, tg.LogitsValue()), f64s(t, ig.ProbsValue())
+			if !slicesEqual(logits, f64s(t, ig.LogitsValue())) {
+				t.Errorf("%s: training and inference logits differ", cfg)
+			}
+			var mean float64
+			for b, row := range rows(logits, outputs) {
+				mean += SampleLoss(loss, row, labels[b]) / batch
+				p := append([]float64(nil), row...)
+				Probabilities(loss, p)
+				for k := range p {
+					if !closeTo(probs[b*outputs+k], p[k], 1e-14) {
+						t.Errorf("%s: sample %d: graph probability %g, Probabilities %g", cfg, b, probs[b*outputs+k], p[k])
+					}
+				}
+			}
+			if got := tg.DataLossValue(); !closeTo(got, mean, 1e-14) {
+				t.Errorf("%s: graph loss %.17g, mean SampleLoss %.17g", cfg, got, mean)
+			}
+		}
+	}
+}
