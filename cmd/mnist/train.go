@@ -26,6 +26,7 @@ var defaults = trainFlags{
 	Model:      "mlp",
 	Hidden:     "256",
 	Activation: "relu",
+	Dropout:    0.2,
 	Optimizer:  "adam",
 	LearnRate:  0, // per optimizer: train.DefaultLearnRate
 	Momentum:   0.9,
@@ -231,6 +232,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return cli.Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if f.Model == "perceptron" && !fs.Changed("dropout") {
+		f.Dropout = 0 // the default dropout is for the hidden layers of an mlp
 	}
 	var resumed *model.Saved
 	if f.Resume != "" {

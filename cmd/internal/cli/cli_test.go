@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func TestParseSizes(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want []int
+		err  string // substring of the error; "" for success
+	}{
+		{"", nil, ""},
+		{"   ", nil, ""},
+		{"128", []int{128}, ""},
+		{"128,64", []int{128, 64}, ""},
+		{" 512 , 256,10 ", []int{512, 256, 10}, ""},
+		{"1", []int{1}, ""},
+		{"65536", []int{65536}, ""},
+		{"128,,64", nil, `--hidden "128,,64": empty size at position 2 (want sizes like 128,64)`},
+		{",128", nil, `empty size at position 1`},
+		{"128,", nil, `empty size at position 2`},
+		{"128, ,64", nil, `empty size at position 2`},
+		{"abc", nil, `--hidden "abc": "abc" is not a whole number (want sizes like 128,64)`},
+		{"64,x2", nil, `"x2" is not a whole number`},
+		{"1.5", nil, `"1.5" is not a whole number`},
+		{"1e3", nil, `"1e3" is not a whole number`},
+		{"99999999999999999999", nil, `is not a whole number`},
+		{"0", nil, `--hidden "0": size 0 must be between 1 and 65536`},
+		{"128,0", nil, `size 0 must be between 1 and 65536`},
+		{"-4", nil, `size -4 must be between 1 and 65536`},
+		{"65537", nil, `size 65537 must be between 1 and 65536`},
+	} {
+		got, err := ParseSizes("hidden", c.in)
+		if c.err == "" {
+			if err != nil || !slices.Equal(got, c.want) {
+				t.Errorf("ParseSizes(%q) = %v, %v; want %v", c.in, got, err, c.want)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("ParseSizes(%q) = %v, want an error containing %q", c.in, got, c.err)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.err) {
+			t.Errorf("ParseSizes(%q) error %q, want it to contain %q", c.in, err, c.err)
+		}
+		if !strings.HasPrefix(err.Error(), "--hidden ") {
+			t.Errorf("ParseSizes(%q) error %q does not start with the flag", c.in, err)
+		}
+		var ue *UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("ParseSizes(%q) error is %T, want a *UsageError (exit status 2)", c.in, err)
+		}
+		if got != nil {
+			t.Errorf("ParseSizes(%q) returned sizes %v with its error", c.in, got)
+		}
+	}
+}
+
+func TestCheckRange(t *testing.T) {
+	for _, c := range []struct {
+		flag      string
+		v, lo, hi float64
+		err       string // the exact message, or "" when in range
+	}{
+		{"dropout", 0, 0, 0.99, ""},
+		{"dropout", 0.99, 0, 0.99, ""},
+		{"dropout", 0.5, 0, 0.99, ""},
+		{"dropout", 1, 0, 0.99, "--dropout 1: must be between 0 and 0.99"},
+		{"dropout", -0.1, 0, 0.99, "--dropout -0.1: must be between 0 and 0.99"},
+		{"epochs", 0, 1, 1e7, "--epochs 0: must be between 1 and 10000000"},
+		{"epochs", -3, 1, 1e7, "--epochs -3: must be between 1 and 10000000"},
+		{"batch-size", -5, 1, 1 << 20, "--batch-size -5: must be between 1 and 1048576"},
+		{"batch-size", 2e6, 1, 1 << 20, "--batch-size 2000000: must be between 1 and 1048576"},
+		{"lr", -1, 1e-12, 100, "--lr -1: must be between 1e-12 and 100"},
+		{"lr", 1e-12, 1e-12, 100, ""},
+		{"lr", 100, 1e-12, 100, ""},
+		{"lr", 100.5, 1e-12, 100, "--lr 100.5: must be between 1e-12 and 100"},
+		{"lr", math.NaN(), 0, 100, "--lr NaN: must be between 0 and 100"},
+		{"lr", math.Inf(1), 0, 100, "--lr +Inf: must be between 0 and 100"},
+		{"l2", math.Inf(-1), 0, 10, "--l2 -Inf: must be between 0 and 10"},
+	} {
+		err := CheckRange(c.flag, c.v, c.lo, c.hi)
+		switch {
+		case c.err == "" && err != nil:
+			t.Errorf("CheckRange(%s, %v, %v, %v) = %v, want nil", c.flag, c.v, c.lo, c.hi, err)
+		case c.err != "" && err == nil:
+			t.Errorf("CheckRange(%s, %v, %v, %v) = nil, want %q", c.flag, c.v, c.lo, c.hi, c.err)
+		case c.err != "":
+			if err.Error() != c.err {
+				t.Errorf("CheckRange(%s, %v, %v, %v) = %q, want %q", c.flag, c.v, c.lo, c.hi, err, c.err)
+			}
+			if ue := (*UsageError)(nil); !errors.As(err, &ue) {
+				t.Errorf("CheckRange error is %T, want *UsageError", err)
+			}
+		}
+	}
+}
+
+type reportedErr struct{ error }
+
+func (reportedErr) Reported() {}
+
+func TestExit(t *testing.T) {
+	const hint = "Run 'prog --help' for usage."
+	for _, c := range []struct {
+		name   string
+		err    error
+		hint   string
+		status int
+		stderr string
+	}{
+		{"nil", nil, hint, 0, ""},
+		{"usage", Usagef("--epochs 0: must be between 1 and 10"), hint, ExitUsage, "prog: --epochs 0: must be between 1 and 10\n" + hint + "\n"},
+		{"usage without hint", Usagef("bad"), "", ExitUsage, "prog: bad\n"},
+		{"wrapped usage", fmt.Errorf("loading: %w", Usagef("--data: missing")), hint, ExitUsage, "prog: loading: --data: missing\n" + hint + "\n"},
+		{"interrupted, no signal", &InterruptedError{Msg: "interrupted after 2 epochs"}, hint, ExitInterrupted, "prog: interrupted after 2 epochs\n"},
+		{"SIGINT", &InterruptedError{Signal: os.Interrupt, Msg: "stopped"}, hint, 130, "prog: stopped\n"},
+		{"SIGTERM", &InterruptedError{Signal: syscall.SIGTERM, Msg: "stopped"}, hint, 143, "prog: stopped\n"},
+		{"wrapped interrupted", fmt.Errorf("train: %w", &InterruptedError{Signal: syscall.SIGINT, Msg: "stopped"}), hint, 130, "prog: train: stopped\n"},
+		{"runtime", errors.New("reading x: bad magic"), hint, ExitRuntime, "prog: reading x: bad magic\n"},
+		{"multi-line runtime", errors.New("first\n  second\tthird\n"), hint, ExitRuntime, "prog: first second third\n"},
+		{"multi-line usage", Usagef("bad\nvalue"), hint, ExitUsage, "prog: bad value\n" + hint + "\n"},
+		{"already reported", &reportedErr{errors.New("2 of 3 images failed")}, hint, ExitRuntime, ""},
+	} {
+		var b bytes.Buffer
+		if got := Exit(&b, "prog", c.hint, c.err); got != c.status {
+			t.Errorf("%s: Exit = %d, want %d", c.name, got, c.status)
+		}
+		if b.String() != c.stderr {
+			t.Errorf("%s: stderr %q, want %q", c.name, b.String(), c.stderr)
+		}
+	}
+	if ExitRuntime != 1 || ExitUsage != 2 || ExitInterrupted != 130 {
+		t.Errorf("exit statuses %d %d %d, want 1 2 130", ExitRuntime, ExitUsage, ExitInterrupted)
+	}
+}
+
+func newTestFlags() (*pflag.FlagSet, *int, *int) {
+	fs := pflag.NewFlagSet("prog", pflag.ContinueOnError)
+	n := fs.Int("epochs", 10, "epochs")
+	calls := new(int)
+	fs.Usage = func() { *calls++ }
+	return fs, n, calls
+}
+
+func TestParseFlags(t *testing.T) {
+	fs, n, calls := newTestFlags()
+	if err := ParseFlags(fs, []string{"--epochs", "3"}); err != nil || *n != 3 {
+		t.Errorf("--epochs 3: err %v, value %d", err, *n)
+	}
+	for _, args := range [][]string{{"--frob"}, {"--epochs", "abc"}, {"-x"}, {"--epochs"}} {
+		fs, _, calls := newTestFlags()
+		var out bytes.Buffer
+		fs.SetOutput(&out)
+		err := ParseFlags(fs, args)
+		var ue *UsageError
+		if !errors.As(err, &ue) {
+			t.Errorf("%q: error %v (%T), want a *UsageError", args, err, err)
+		}
+		if *calls != 0 || out.Len() != 0 {
+			t.Errorf("%q: usage printed %d times, %q written: errors are reported once, by Exit", args, *calls, out.String())
+		}
+	}
+	// --help and -h: ErrHelp, and the usage is left to the caller, so it is printed exactly once.
+	for _, arg := range []string{"--help", "-h"} {
+		fs, _, calls = newTestFlags()
+		err := ParseFlags(fs, []string{arg})
+		if !errors.Is(err, pflag.ErrHelp) {
+			t.Errorf("%s: error %v, want pflag.ErrHelp", arg, err)
+		}
+		if *calls != 0 {
+			t.Errorf("%s: ParseFlags printed the usage %d times; the caller prints it", arg, *calls)
+		}
+		fs.Usage()
+		if *calls != 1 {
+			t.Errorf("%s: fs.Usage was not restored after parsing", arg)
+		}
+	}
+}
+
+func TestSignalContext(t *testing.T) {
+	ctx, stop := SignalContext(context.Background())
+	if ctx.Err() != nil {
+		t.Fatal("context cancelled before any signal")
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGTERM did not cancel the context")
+	}
+	if sig := stop(); sig != syscall.SIGTERM {
+		t.Errorf("stop() = %v, want SIGTERM", sig)
+	}
+
+	ctx, stop = SignalContext(context.Background())
+	if sig := stop(); sig != nil {
+		t.Errorf("stop() without a signal = %v, want nil", sig)
+	}
+	if ctx.Err() == nil {
+		t.Error("stop() must release (cancel) the context")
+	}
+}
+
+func TestProgressAndIsTerminal(t *testing.T) {
+	var b bytes.Buffer
+	p := NewProgress(&b, false)
+	for i := 1; i <= 5; i++ {
+		p.Batch(1, 2, i, 5)
+	}
+	p.Done()
+	if b.Len() != 0 {
+		t.Errorf("a disabled progress bar wrote %q", b.String())
+	}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if IsTerminal(f) {
+		t.Error("IsTerminal(regular file) = true")
+	}
+}
