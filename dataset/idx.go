@@ -112,18 +112,20 @@ func readIDX(r io.Reader) (*IDX, error) {
 		return nil, err
 	}
 	dims := make([]int, nd)
-	size := 1
+	// The product of two values up to MaxIDXBytes (2^30) fits in 64 bits, not in a 32-bit int.
+	var size64 int64 = 1
 	for i := range dims {
 		d := binary.BigEndian.Uint32(header[4*i:])
 		if d > MaxIDXBytes {
 			return nil, formatErr("dimension %d is %d, larger than the %d-byte limit", i, d, MaxIDXBytes)
 		}
 		dims[i] = int(d)
-		size *= int(d)
-		if size > MaxIDXBytes {
+		size64 *= int64(d)
+		if size64 > MaxIDXBytes {
 			return nil, formatErr("header announces more than %d bytes of data (dims %v...)", MaxIDXBytes, dims[:i+1])
 		}
 	}
+	size := int(size64)
 	// Grow the buffer as data arrives rather than trusting the header with one big allocation.
 	var buf bytes.Buffer
 	buf.Grow(min(size, 64<<20) + 1)

@@ -54,7 +54,7 @@ func ReadDigit(r io.Reader) ([]uint8, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fmt.Errorf("digit image: %s image of size %dx%d has no pixels", format, cfg.Width, cfg.Height)
 	}
-	if int64(cfg.Width)*int64(cfg.Height) > MaxDigitPixels {
+	if tooLarge(cfg.Width, cfg.Height) {
 		return nil, fmt.Errorf("digit image: %s image of %dx%d pixels is larger than the limit of %d pixels",
 			format, cfg.Width, cfg.Height, MaxDigitPixels)
 	}
@@ -80,13 +80,18 @@ func ReadDigit(r io.Reader) ([]uint8, error) {
 //     in pixel-index coordinates, as measured on the MNIST images; the shift is rounded to whole
 //     pixels and limited so that the digit stays inside the field.
 //
-// It returns an error for an image without pixels and for one without ink (blank or uniform).
+// It returns an error for an image without pixels, for one larger than MaxDigitPixels and for one
+// without ink (blank or uniform).
 func PrepareDigit(img image.Image) ([]uint8, error) {
 	b := img.Bounds()
 	if b.Empty() {
-		return nil, fmt.Errorf("digit image: empty image (%dx%d pixels)", b.Dx(), b.Dy())
+		return nil, fmt.Errorf("digit image: empty image (%dx%d pixels)", max(0, b.Dx()), max(0, b.Dy()))
 	}
 	w, h := b.Dx(), b.Dy()
+	// Checked here too, for images made in memory: image.Uniform, for one, is a billion pixels wide.
+	if tooLarge(w, h) {
+		return nil, fmt.Errorf("digit image: %dx%d pixels is larger than the limit of %d pixels", w, h, MaxDigitPixels)
+	}
 	gray := grayOnWhite(img)
 
 	// The border is almost all background even when the digit touches an edge; its median tells
@@ -199,9 +204,11 @@ func grayOnWhite(img image.Image) []uint8 {
 		for y := range h {
 			for x := range w {
 				r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-				// The colours are alpha-premultiplied: white shows through with weight 1-a.
+				// The colours are alpha-premultiplied: white shows through with weight 1-a. A
+				// colour above its alpha is not a valid premultiplied colour; clamping it also
+				// keeps the sums below from overflowing.
 				white := 0xffff - a
-				r, g, bl = r+white, g+white, bl+white
+				r, g, bl = min(r, a)+white, min(g, a)+white, min(bl, a)+white
 				gray[y*w+x] = uint8((19595*r + 38470*g + 7471*bl + 1<<15) >> 24)
 			}
 		}
@@ -273,5 +280,9 @@ func resampleTaps(src, dst int) [][]tap {
 	}
 	return taps
 }
+
+// tooLarge reports whether a w x h image, w and h positive, has more than MaxDigitPixels pixels. A
+// non-positive size is a Dx or Dy that overflowed: too large as well.
+func tooLarge(w, h int) bool { return w <= 0 || h <= 0 || w > MaxDigitPixels/h }
 
 func clampInt(v, lo, hi int) int { return max(lo, min(hi, v)) }

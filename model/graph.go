@@ -22,6 +22,7 @@ type TrainGraph struct {
 	XValue     *tensor.Dense
 	YValue     *tensor.Dense
 	Batch      int
+	grads      G.Nodes
 	dataLoss   G.Value
 	loss       G.Value
 	logits     G.Value
@@ -60,10 +61,21 @@ func (n *Network) NewTrainGraph(batch int) (*TrainGraph, error) {
 	G.Read(t.DataLoss, &t.dataLoss)
 	G.Read(t.Loss, &t.loss)
 	G.Read(t.Logits, &t.logits)
-	if _, err := G.Grad(t.Loss, t.Learnables...); err != nil {
+	if t.grads, err = G.Grad(t.Loss, t.Learnables...); err != nil {
 		return nil, fmt.Errorf("model: training graph: gradients: %w", err)
 	}
 	return t, nil
+}
+
+// NewMachine compiles the training graph into a TapeMachine bound to the learnables (their
+// gradients land in the learnables' dual values, where the solvers find them). It compiles only
+// the part that the loss, the logits and the learnables' gradients need: gorgonia's symbolic
+// differentiation also adds the gradient w.r.t. the input x, a (B,in)x(in,H) product per step
+// that nothing reads and that a machine on the whole graph would compute.
+func (t *TrainGraph) NewMachine(opts ...G.VMOpt) G.VM {
+	roots := append(G.Nodes{t.Loss, t.DataLoss, t.Logits}, t.grads...)
+	sub := t.Graph.SubgraphRoots(roots...)
+	return G.NewTapeMachine(sub, append([]G.VMOpt{G.BindDualValues(t.Learnables...)}, opts...)...)
 }
 
 // FillMasks draws new dropout masks from rng; call it before each batch.

@@ -71,7 +71,7 @@ func NewTrainer(net *model.Network, cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{Net: net, Config: cfg, Eval: NewEvaluator(net), graph: tg}
-	t.vm = G.NewTapeMachine(tg.Graph, G.BindDualValues(tg.Learnables...))
+	t.vm = tg.NewMachine()
 	t.solver = newSolver(cfg)
 	return t, nil
 }
@@ -117,22 +117,16 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 				return fmt.Errorf("%w in epoch %d", ErrInterrupted, epoch)
 			}
 			idx := order[b*cfg.BatchSize : (b+1)*cfg.BatchSize]
-			fillXY(train, idx, tg.XValue, tg.YValue)
-			tg.FillMasks(masks)
-			if err := t.vm.RunAll(); err != nil {
+			if err := t.step(train, idx, masks); err != nil {
+				var d *DivergedError
+				if errors.As(err, &d) {
+					d.Epoch, d.Batch = epoch, b+1
+					return d
+				}
 				return fmt.Errorf("epoch %d, batch %d: %w", epoch, b+1, err)
 			}
-			loss := tg.LossValue()
-			if !finite(loss) {
-				t.vm.Reset()
-				return &DivergedError{Epoch: epoch, Batch: b + 1, Loss: loss, LearnRate: cfg.LearnRate}
-			}
-			lossSum += loss
+			lossSum += tg.LossValue()
 			correct += countCorrect(train, idx, tg.LogitsValue())
-			if err := t.solver.Step(G.NodesToValueGrads(tg.Learnables)); err != nil {
-				return fmt.Errorf("epoch %d, batch %d: solver: %w", epoch, b+1, err)
-			}
-			t.vm.Reset()
 			if t.OnBatch != nil {
 				t.OnBatch(epoch, b+1, batches)
 			}
@@ -155,6 +149,24 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 		}
 	}
 	return nil
+}
+
+// step runs one training step on the samples at idx: fill the batch, forward and backward pass,
+// solver update. masks draws the dropout masks (nil: keep the previous ones).
+func (t *Trainer) step(s *dataset.Set, idx []int, masks *rand.Rand) error {
+	tg := t.graph
+	fillXY(s, idx, tg.XValue, tg.YValue)
+	if masks != nil {
+		tg.FillMasks(masks)
+	}
+	defer t.vm.Reset()
+	if err := t.vm.RunAll(); err != nil {
+		return err
+	}
+	if loss := tg.LossValue(); !finite(loss) {
+		return &DivergedError{Loss: loss, LearnRate: t.Config.LearnRate}
+	}
+	return t.solver.Step(G.NodesToValueGrads(tg.Learnables))
 }
 
 // maskStream offsets the PCG stream of the dropout masks from the batch-order stream.
