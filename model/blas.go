@@ -1,0 +1,95 @@
+package model
+
+import (
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// parallelBLAS runs large matrix products on every core. gonum's pure-Go Sgemm/Dgemm only go
+// parallel when both sides of C exceed 256 (its blockSize 64 x minParBlock 4), so the products of
+// an MLP at batch 100 (100x784 by 784x256, and so on) run on one core of two. Rows (or columns)
+// of C are independent, so the product is cut into one band per core and each band is a
+// smaller Sgemm of the underlying implementation on its own slice of A (or B) and C.
+type parallelBLAS struct {
+	BLAS
+	workers int
+}
+
+// BLAS is the interface gorgonia.Use takes (and passes on to tensor.Use).
+type BLAS interface {
+	blas.Float32
+	blas.Float64
+	blas.Complex64
+	blas.Complex128
+}
+
+// parallelMinFlops is the size under which a product runs serially: below about 2^18
+// multiply-adds the goroutine hand-off costs more than it saves.
+const parallelMinFlops = 1 << 18
+
+func newParallelBLAS(b BLAS) parallelBLAS {
+	return parallelBLAS{BLAS: b, workers: runtime.GOMAXPROCS(0)}
+}
+
+func (p parallelBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	bands(p.workers, m, n, k, func(rows bool, lo, hi int) {
+		if rows {
+			p.BLAS.Sgemm(tA, tB, hi-lo, n, k, alpha, a[offsetA(tA, lo, lda):], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		} else {
+			p.BLAS.Sgemm(tA, tB, m, hi-lo, k, alpha, a, lda, b[offsetB(tB, lo, ldb):], ldb, beta, c[lo:], ldc)
+		}
+	})
+}
+
+func (p parallelBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	bands(p.workers, m, n, k, func(rows bool, lo, hi int) {
+		if rows {
+			p.BLAS.Dgemm(tA, tB, hi-lo, n, k, alpha, a[offsetA(tA, lo, lda):], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		} else {
+			p.BLAS.Dgemm(tA, tB, m, hi-lo, k, alpha, a, lda, b[offsetB(tB, lo, ldb):], ldb, beta, c[lo:], ldc)
+		}
+	})
+}
+
+// offsetA is where row i of op(A) starts: row i of A, or column i of A when A is transposed.
+func offsetA(t blas.Transpose, i, lda int) int {
+	if t == blas.NoTrans {
+		return i * lda
+	}
+	return i
+}
+
+// offsetB is where column j of op(B) starts: column j of B, or row j of B when B is transposed.
+func offsetB(t blas.Transpose, j, ldb int) int {
+	if t == blas.NoTrans {
+		return j
+	}
+	return j * ldb
+}
+
+// bands splits the rows (when m >= n) or the columns of an m x n result into one band per worker
+// and runs do on each concurrently; small products run as one band.
+func bands(workers, m, n, k int, do func(rows bool, lo, hi int)) {
+	rows := m >= n
+	size := n
+	if rows {
+		size = m
+	}
+	if workers < 2 || m*n*k < parallelMinFlops || size < 2*workers {
+		do(true, 0, m)
+		return
+	}
+	var wg sync.WaitGroup
+	step := (size + workers - 1) / workers
+	for lo := step; lo < size; lo += step {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			do(rows, lo, hi)
+		}(lo, min(lo+step, size))
+	}
+	do(rows, 0, step)
+	wg.Wait()
+}
