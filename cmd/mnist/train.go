@@ -153,6 +153,10 @@ func (f *trainFlags) configs(inputs, outputs int) (model.Config, train.Config, e
 	if !contains(train.Optimizers, f.Optimizer) {
 		return mc, tc, cli.Usagef("--optimizer %q: want one of %s", f.Optimizer, strings.Join(train.Optimizers, ", "))
 	}
+	if f.Optimizer == "momentum" && f.Momentum == 0 {
+		// train.Config reads a zero Momentum as "the default, 0.9": it would silently train with 0.9.
+		return mc, tc, cli.Usagef("--momentum 0: must be above 0 with --optimizer momentum (for none, use --optimizer sgd)")
+	}
 	return mc, tc, nil
 }
 
