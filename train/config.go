@@ -33,6 +33,10 @@ type Config struct {
 	Epochs    int     // passes over the training set
 	BatchSize int     // samples per step; the last partial batch of an epoch is skipped (its samples come in other epochs' batches, the order being reshuffled)
 	Seed      uint64  // seeds the batch order and the dropout masks of every epoch
+	Schedule  Schedule
+	// Patience > 0 stops training when the validation loss has not improved for that many
+	// epochs, and restores the weights of the best epoch (early stopping). It needs a validation set.
+	Patience int
 }
 
 // Defaults returns the default training config: Adam, learning rate 0.001, batch 100, 10 epochs.
@@ -85,5 +89,11 @@ func (c Config) Validate() error {
 	if c.BatchSize <= 0 {
 		return fmt.Errorf("train config: BatchSize = %d: must be positive", c.BatchSize)
 	}
-	return nil
+	if c.Patience < 0 {
+		return fmt.Errorf("train config: Patience = %d: must be >= 0", c.Patience)
+	}
+	if c.Schedule.Warmup >= c.Epochs && c.Schedule.Warmup > 0 {
+		return fmt.Errorf("train config: Warmup = %d: must be shorter than the %d epochs", c.Schedule.Warmup, c.Epochs)
+	}
+	return c.Schedule.Validate()
 }

@@ -17,9 +17,11 @@ import (
 // it had not stopped. The batch order and the dropout masks of an epoch derive from the seed and
 // the epoch number alone, so no RNG state is needed.
 type State struct {
-	Config  Config
-	History History
-	Solver  SolverState
+	Config       Config
+	History      History
+	Solver       SolverState
+	Best         Best
+	StoppedEarly bool
 }
 
 // SolverState is a Gorgonia solver's internal state: its step count (Adam's bias correction) and,
@@ -40,7 +42,7 @@ func (t *Trainer) State() (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	return State{Config: t.Config, History: append(History(nil), t.History...), Solver: ss}, nil
+	return State{Config: t.Config, History: append(History(nil), t.History...), Solver: ss, Best: t.Best, StoppedEarly: t.StoppedEarly}, nil
 }
 
 // Restore sets the history and solver state saved by State, so the next Fit continues after the
@@ -53,6 +55,7 @@ func (t *Trainer) Restore(s State) error {
 		return err
 	}
 	t.History = append(History(nil), s.History...)
+	t.Best, t.StoppedEarly = s.Best, s.StoppedEarly
 	return nil
 }
 

@@ -54,10 +54,21 @@ type Trainer struct {
 
 	History History
 	Eval    *Evaluator
+	// Best is the epoch with the lowest validation loss so far (early stopping); StoppedEarly is
+	// set when Fit stopped there and restored its weights.
+	Best         Best
+	StoppedEarly bool
 
 	graph  *model.TrainGraph
 	vm     G.VM
 	solver G.Solver
+}
+
+// Best remembers the best epoch and its weights, for early stopping.
+type Best struct {
+	Epoch   int
+	ValLoss float64
+	Weights []model.TensorData // in Network.Params order
 }
 
 // NewTrainer validates cfg and builds the training graph, its machine and the solver.
@@ -104,10 +115,17 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 	if train.Features != t.Net.Config.Inputs {
 		return fmt.Errorf("the %s set has %d features per sample, the model takes %d", train.Name, train.Features, t.Net.Config.Inputs)
 	}
+	if cfg.Patience > 0 && val == nil {
+		return fmt.Errorf("early stopping (patience %d) needs a validation set", cfg.Patience)
+	}
 	batches := train.Len() / cfg.BatchSize
 	var order []int
-	for epoch := len(t.History) + 1; epoch <= cfg.Epochs; epoch++ {
+	for epoch := len(t.History) + 1; epoch <= cfg.Epochs && !t.StoppedEarly; epoch++ {
 		start := time.Now()
+		lr := cfg.Schedule.Rate(cfg.LearnRate, epoch, cfg.Epochs)
+		if err := t.SetLearnRate(lr); err != nil {
+			return err
+		}
 		order = dataset.Order(order, train.Len(), cfg.Seed, epoch)
 		masks := rand.New(rand.NewPCG(cfg.Seed, maskStream+uint64(epoch))) // replayable per epoch
 		var lossSum float64
@@ -120,7 +138,7 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 			if err := t.step(train, idx, masks); err != nil {
 				var d *DivergedError
 				if errors.As(err, &d) {
-					d.Epoch, d.Batch = epoch, b+1
+					d.Epoch, d.Batch, d.LearnRate = epoch, b+1, lr
 					return d
 				}
 				return fmt.Errorf("epoch %d, batch %d: %w", epoch, b+1, err)
@@ -131,7 +149,7 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 				t.OnBatch(epoch, b+1, batches)
 			}
 		}
-		e := Epoch{Epoch: epoch, Loss: lossSum / float64(batches), LearnRate: cfg.LearnRate,
+		e := Epoch{Epoch: epoch, Loss: lossSum / float64(batches), LearnRate: lr,
 			TrainAcc: float64(correct) / float64(batches*cfg.BatchSize), ValLoss: nan, ValAcc: nan}
 		if val != nil {
 			r, err := t.Eval.Evaluate(val)
@@ -139,6 +157,9 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 				return err
 			}
 			e.ValLoss, e.ValAcc = r.Loss, r.Accuracy
+		}
+		if cfg.Patience > 0 {
+			t.earlyStop(e)
 		}
 		e.Seconds = time.Since(start).Seconds()
 		t.History = append(t.History, e)
@@ -149,6 +170,24 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 		}
 	}
 	return nil
+}
+
+// earlyStop keeps the weights of the epoch with the lowest validation loss and, once Patience
+// epochs have passed without improvement, restores them and ends training.
+func (t *Trainer) earlyStop(e Epoch) {
+	if t.Best.Weights == nil || e.ValLoss < t.Best.ValLoss {
+		t.Best = Best{Epoch: e.Epoch, ValLoss: e.ValLoss, Weights: t.Best.Weights[:0]}
+		for _, p := range t.Net.Params() {
+			t.Best.Weights = append(t.Best.Weights, model.TensorDataOf(p.Value))
+		}
+		return
+	}
+	if e.Epoch-t.Best.Epoch >= t.Config.Patience {
+		for i, p := range t.Net.Params() {
+			_ = t.Best.Weights[i].CopyInto(p.Name, p.Value) // same network: shapes match
+		}
+		t.StoppedEarly = true
+	}
 }
 
 // step runs one training step on the samples at idx: fill the batch, forward and backward pass,
