@@ -35,6 +35,9 @@ var defaults = trainFlags{
 	ValSize:    5000,
 	Seed:       1,
 	DType:      "float32",
+	Schedule:   "constant",
+	StepEvery:  5,
+	StepGamma:  0.5,
 }
 
 // trainFlags are the flags of 'mnist train', shared with the commands that train too.
@@ -42,6 +45,9 @@ type trainFlags struct {
 	Model, Hidden, Activation, Optimizer, DType string
 	Dropout, L2, LearnRate, Momentum            float64
 	Epochs, BatchSize, ValSize, TrainLimit      int
+	Patience, StepEvery, Warmup                 int
+	Schedule                                    string
+	StepGamma                                   float64
 	Seed                                        uint64
 	Data, History, Save, Checkpoint, Resume     string
 	Report, Quiet                               bool
@@ -58,6 +64,11 @@ func (f *trainFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&f.LearnRate, "lr", d.LearnRate, "learning rate (0: 0.1 for sgd, 0.01 for momentum, 0.001 for adam and rmsprop)")
 	fs.Float64Var(&f.Momentum, "momentum", d.Momentum, "momentum coefficient of --optimizer momentum, in [0,1)")
 	fs.IntVar(&f.Epochs, "epochs", d.Epochs, "passes over the training set")
+	fs.IntVar(&f.Patience, "patience", d.Patience, "stop when the validation loss has not improved for N epochs, keeping the best epoch's weights (0: never)")
+	fs.StringVar(&f.Schedule, "lr-schedule", d.Schedule, "learning-rate schedule: "+strings.Join(train.Schedules, ", "))
+	fs.IntVar(&f.StepEvery, "lr-step-every", d.StepEvery, "step schedule: epochs between steps")
+	fs.Float64Var(&f.StepGamma, "lr-step-gamma", d.StepGamma, "step schedule: factor applied at each step")
+	fs.IntVar(&f.Warmup, "lr-warmup", d.Warmup, "epochs of linear learning-rate warm-up before the schedule")
 	fs.IntVar(&f.BatchSize, "batch-size", d.BatchSize, "samples per training step")
 	fs.IntVar(&f.ValSize, "val-size", d.ValSize, "samples held out of the training file for validation (0: none)")
 	fs.IntVar(&f.TrainLimit, "train-limit", d.TrainLimit, "use only the first N training samples (0: all)")
@@ -146,7 +157,24 @@ func (f *trainFlags) configs(inputs, outputs int) (model.Config, train.Config, e
 		return mc, train.Config{}, &cli.UsageError{Err: err}
 	}
 	tc := train.Config{Optimizer: f.Optimizer, LearnRate: f.LearnRate, Momentum: f.Momentum,
-		Epochs: f.Epochs, BatchSize: f.BatchSize, Seed: f.Seed}
+		Epochs: f.Epochs, BatchSize: f.BatchSize, Seed: f.Seed, Patience: f.Patience,
+		Schedule: train.Schedule{Name: f.Schedule, StepEvery: f.StepEvery, StepGamma: f.StepGamma, Warmup: f.Warmup}}
+	if !contains(train.Schedules, f.Schedule) {
+		return mc, tc, cli.Usagef("--lr-schedule %q: want one of %s", f.Schedule, strings.Join(train.Schedules, ", "))
+	}
+	for _, err := range []error{
+		cli.CheckRange("patience", float64(f.Patience), 0, 1e6),
+		cli.CheckRange("lr-step-every", float64(f.StepEvery), 1, 1e6),
+		cli.CheckRange("lr-step-gamma", f.StepGamma, 1e-6, 1),
+		cli.CheckRange("lr-warmup", float64(f.Warmup), 0, float64(f.Epochs-1)),
+	} {
+		if err != nil {
+			return mc, tc, err
+		}
+	}
+	if f.Patience > 0 && f.ValSize == 0 {
+		return mc, tc, cli.Usagef("--patience %d needs a validation set: set --val-size", f.Patience)
+	}
 	if tc.LearnRate == 0 {
 		tc.LearnRate = train.DefaultLearnRate(f.Optimizer)
 	}
@@ -300,7 +328,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, runLine(net, tc, trainSet, valSet, testSet))
 	for _, e := range trainer.History { // a resumed run prints the epochs it continues from
-		fmt.Fprintln(stdout, epochLine(e, tc.Epochs))
+		fmt.Fprintln(stdout, epochLine(e, tc))
 	}
 
 	ctx, stop := cli.SignalContext(context.Background())
@@ -309,7 +337,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	trainer.OnBatch = func(epoch, batch, batches int) { progress.Batch(epoch, tc.Epochs, batch, batches) }
 	trainer.OnEpoch = func(e train.Epoch) error {
 		progress.Done()
-		fmt.Fprintln(stdout, epochLine(e, tc.Epochs))
+		fmt.Fprintln(stdout, epochLine(e, tc))
 		b, err := checkpointBytes(trainer, &f)
 		if err != nil {
 			return err
@@ -333,6 +361,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if trainer.StoppedEarly {
+		fmt.Fprintf(stdout, "Early stopping after epoch %d: the validation loss has not improved for %d epochs; restored the weights of epoch %d (val loss %.4f)\n",
+			len(trainer.History), f.Patience, trainer.Best.Epoch, trainer.Best.ValLoss)
 	}
 	result, err := trainer.Eval.Evaluate(testSet)
 	if err != nil {
@@ -466,10 +498,16 @@ func runLine(net *model.Network, tc train.Config, trainSet, valSet, testSet *dat
 		trainSet.Len(), val, testSet.Len())
 }
 
-func epochLine(e train.Epoch, epochs int) string {
-	line := fmt.Sprintf("Epoch %d/%d, loss: %.4f, train acc: %.4f", e.Epoch, epochs, e.Loss, e.TrainAcc)
+// epochLine formats an epoch in the tutorial's "Epoch N, loss: F" form, extended with accuracy,
+// validation figures when there is a validation set, the learning rate when a schedule varies it,
+// and the seconds.
+func epochLine(e train.Epoch, tc train.Config) string {
+	line := fmt.Sprintf("Epoch %d/%d, loss: %.4f, train acc: %.4f", e.Epoch, tc.Epochs, e.Loss, e.TrainAcc)
 	if e.ValAcc == e.ValAcc { // not NaN
 		line += fmt.Sprintf(", val loss: %.4f, val acc: %.4f", e.ValLoss, e.ValAcc)
+	}
+	if tc.Schedule.Name != "constant" || tc.Schedule.Warmup > 0 {
+		line += fmt.Sprintf(", lr: %.3g", e.LearnRate)
 	}
 	return line + fmt.Sprintf(", %.1fs", e.Seconds)
 }
