@@ -29,6 +29,7 @@ func commands() []command {
 		{"train", "train a model and report its test accuracy (the default command)", runTrain},
 		{"eval", "evaluate a saved model on the test set", runEval},
 		{"predict", "predict the digit in your own images with a saved model", runPredict},
+		{"sweep", "train many settings and rank them on the validation set", runSweep},
 	}
 }
 

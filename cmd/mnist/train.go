@@ -230,22 +230,32 @@ func checkWritable(flag, path string) error {
 
 // loadData finds and loads MNIST, applies --train-limit and splits off the validation set.
 func (f *trainFlags) loadData() (trainSet, valSet, testSet *dataset.Set, err error) {
-	trainSet, testSet, err = dataset.LoadMNIST(f.Data)
+	full, testSet, err := dataset.LoadMNIST(f.Data)
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	trainSet = trainSet.Limit(f.TrainLimit)
+	trainSet, valSet, err = f.split(full)
+	return trainSet, valSet, testSet, err
+}
+
+// split applies --train-limit and --val-size to the training file's samples.
+func (f *trainFlags) split(full *dataset.Set) (trainSet, valSet *dataset.Set, err error) {
+	trainSet = full.Limit(f.TrainLimit)
 	if f.ValSize >= trainSet.Len() {
-		return nil, nil, nil, cli.Usagef("--val-size %d: must be smaller than the %d training samples", f.ValSize, trainSet.Len())
+		return nil, nil, cli.Usagef("--val-size %d: must be smaller than the %d training samples", f.ValSize, trainSet.Len())
 	}
-	trainSet, valSet, err = trainSet.Split(f.ValSize, f.Seed)
-	if err != nil {
-		return nil, nil, nil, err
+	if trainSet, valSet, err = trainSet.Split(f.ValSize, f.Seed); err != nil {
+		return nil, nil, err
 	}
 	if f.BatchSize > trainSet.Len() {
-		return nil, nil, nil, cli.Usagef("--batch-size %d: larger than the %d training samples", f.BatchSize, trainSet.Len())
+		return nil, nil, cli.Usagef("--batch-size %d: larger than the %d training samples", f.BatchSize, trainSet.Len())
 	}
-	return trainSet, valSet, testSet, nil
+	return trainSet, valSet, nil
+}
+
+// newNetwork builds the model the flags describe, its weights drawn from --seed.
+func newNetwork(mc model.Config, f *trainFlags) (*model.Network, error) {
+	return model.New(mc, rand.New(rand.NewPCG(f.Seed, 0)))
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
@@ -307,7 +317,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if net.Config.Inputs != mc.Inputs {
 			return fmt.Errorf("--resume %s: the model takes %d inputs, the data has %d", f.Resume, net.Config.Inputs, mc.Inputs)
 		}
-	} else if net, err = model.New(mc, rand.New(rand.NewPCG(f.Seed, 0))); err != nil {
+	} else if net, err = newNetwork(mc, &f); err != nil {
 		return err
 	}
 	trainer, err := train.NewTrainer(net, tc)

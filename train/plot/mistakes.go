@@ -70,6 +70,9 @@ func Mistakes(w io.Writer, s *dataset.Set, r *train.Result, n int) error {
 	if s.Rows <= 0 || s.Cols <= 0 || s.Rows*s.Cols != s.Features {
 		return fmt.Errorf("plot: mistakes: the %s set does not hold images (%dx%d pixels, %d features)", s.Name, s.Rows, s.Cols, s.Features)
 	}
+	if len(s.Data) != s.Len()*s.Features {
+		return fmt.Errorf("plot: mistakes: the %s set has %d values for %d samples of %d features", s.Name, len(s.Data), s.Len(), s.Features)
+	}
 	if len(idx) == 0 {
 		return ErrNoMistakes
 	}
