@@ -186,3 +186,52 @@ func countCorrect(s *dataset.Set, idx []int, logits *tensor.Dense) int {
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// ProbabilitiesOf returns the output probabilities for input rows given as numbers rather than a
+// Set (for example the grid of a decision-boundary picture). Each row has the model's Inputs
+// values.
+func (e *Evaluator) ProbabilitiesOf(rows [][]float64) ([][]float64, error) {
+	in := e.net.Config.Inputs
+	out := make([][]float64, 0, len(rows))
+	for start := 0; start < len(rows); start += EvalBatch {
+		chunk := rows[start:min(start+EvalBatch, len(rows))]
+		inf, err := e.graph(len(chunk))
+		if err != nil {
+			return nil, err
+		}
+		for b, row := range chunk {
+			if len(row) != in {
+				return nil, fmt.Errorf("row %d has %d values, the model takes %d", start+b, len(row), in)
+			}
+			switch d := inf.g.XValue.Data().(type) {
+			case []float32:
+				for j, v := range row {
+					d[b*in+j] = float32(v)
+				}
+			case []float64:
+				copy(d[b*in:(b+1)*in], row)
+			}
+		}
+		err = inf.vm.RunAll()
+		inf.vm.Reset()
+		if err != nil {
+			return nil, fmt.Errorf("evaluate: %w", err)
+		}
+		k := e.net.Config.Outputs
+		logits := inf.g.LogitsValue()
+		for b := range chunk {
+			p := make([]float64, k)
+			switch d := logits.Data().(type) {
+			case []float32:
+				for j := range p {
+					p[j] = float64(d[b*k+j])
+				}
+			case []float64:
+				copy(p, d[b*k:(b+1)*k])
+			}
+			model.Probabilities(e.net.Config.Loss, p)
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

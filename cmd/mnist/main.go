@@ -30,6 +30,7 @@ func commands() []command {
 		{"eval", "evaluate a saved model on the test set", runEval},
 		{"predict", "predict the digit in your own images with a saved model", runPredict},
 		{"sweep", "train many settings and rank them on the validation set", runSweep},
+		{"graph", "print the model's inference graph as Graphviz DOT or Mermaid", runGraph},
 	}
 }
 

@@ -118,7 +118,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		todo[i] = trial{Values: c, flags: f}
 	}
 	for _, p := range []struct{ flag, path string }{{"out", *out}, {"save-best", *saveBest}} {
-		if err := checkWritable(p.flag, p.path); err != nil {
+		if err := cli.CheckWritable(p.flag, p.path); err != nil {
 			return err
 		}
 	}

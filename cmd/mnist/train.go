@@ -9,7 +9,6 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -50,6 +49,7 @@ type trainFlags struct {
 	StepGamma                                   float64
 	Seed                                        uint64
 	Data, History, Save, Checkpoint, Resume     string
+	PlotDir                                     string
 	Report, Quiet                               bool
 }
 
@@ -85,6 +85,7 @@ func (f *trainFlags) registerOutputs(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Save, "save", "", "save the trained model to this file (with the flags and final metrics)")
 	fs.StringVar(&f.Checkpoint, "checkpoint", "", "save model, solver state and history here after every epoch (default with --save: FILE.ckpt)")
 	fs.StringVar(&f.Resume, "resume", "", "continue the run saved in this checkpoint up to --epochs")
+	fs.StringVar(&f.PlotDir, "plot-dir", "", "write curves.png, confusion.png, mistakes.png and weights.png into this directory")
 }
 
 // resumable lists the flags that may be given with --resume; the others come from the checkpoint.
@@ -206,28 +207,6 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// checkWritable fails when path's directory is missing or not writable, before any training.
-func checkWritable(flag, path string) error {
-	if path == "" {
-		return nil
-	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	if err != nil {
-		return cli.Usagef("--%s %s: directory %s does not exist", flag, path, dir)
-	}
-	if !st.IsDir() {
-		return cli.Usagef("--%s %s: %s is not a directory", flag, path, dir)
-	}
-	f, err := os.CreateTemp(dir, ".gorgonet-write-test-*")
-	if err != nil {
-		return cli.Usagef("--%s %s: cannot write in %s", flag, path, dir)
-	}
-	f.Close()
-	os.Remove(f.Name())
-	return nil
-}
-
 // loadData finds and loads MNIST, applies --train-limit and splits off the validation set.
 func (f *trainFlags) loadData() (trainSet, valSet, testSet *dataset.Set, err error) {
 	full, testSet, err := dataset.LoadMNIST(f.Data)
@@ -301,9 +280,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		f.Checkpoint = f.Save + ".ckpt"
 	}
 	for _, out := range []struct{ flag, path string }{{"history", f.History}, {"save", f.Save}, {"checkpoint", f.Checkpoint}} {
-		if err := checkWritable(out.flag, out.path); err != nil {
+		if err := cli.CheckWritable(out.flag, out.path); err != nil {
 			return err
 		}
+	}
+	if err := checkPlotDir(f.PlotDir); err != nil {
+		return err
 	}
 
 	trainSet, valSet, testSet, err := f.loadData()
@@ -393,6 +375,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			os.Remove(f.Checkpoint)
 		}
 	}
+	if f.PlotDir != "" {
+		paths, err := writePlots(f.PlotDir, trainer.History, testSet, result, net)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Pictures: %s\n", strings.Join(paths, ", "))
+	}
 	if f.Report {
 		printReport(stdout, result)
 	}
@@ -442,6 +431,8 @@ func resumeFlags(f *trainFlags, fs *pflag.FlagSet) (*model.Saved, error) {
 			f.Save = keep.Save
 		case "checkpoint":
 			f.Checkpoint = keep.Checkpoint
+		case "plot-dir":
+			f.PlotDir = keep.PlotDir
 		}
 	})
 	f.Resume = keep.Resume

@@ -32,6 +32,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	file := fs.String("model", "", "model file written by 'mnist train --save' (required)")
 	data := fs.String("data", "", "directory of MNIST-style IDX files (default: $MNIST_DIR, else the bundled MNIST)")
 	report := fs.Bool("report", false, "print the classification report and confusion matrix")
+	plotDir := fs.String("plot-dir", "", "write confusion.png, mistakes.png and weights.png into this directory")
 	fs.Usage = func() {
 		fmt.Fprintf(stdout, "Usage: mnist eval --model FILE [flags]\n\nEvaluates a saved model on the test set.\n\nFlags:\n%s", fs.FlagUsages())
 	}
@@ -43,6 +44,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	if fs.NArg() > 0 {
 		return cli.Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	if err := checkPlotDir(*plotDir); err != nil {
+		return err
 	}
 	saved, err := loadModel(*file)
 	if err != nil {
@@ -62,6 +66,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	result, err := train.NewEvaluator(saved.Net).Evaluate(test)
 	if err != nil {
 		return err
+	}
+	if *plotDir != "" {
+		paths, err := writePlots(*plotDir, nil, test, result, saved.Net)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Pictures: %s\n", strings.Join(paths, ", "))
 	}
 	if *report {
 		printReport(stdout, result)

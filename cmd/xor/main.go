@@ -21,6 +21,7 @@ import (
 	"gorgonet/dataset"
 	"gorgonet/model"
 	"gorgonet/train"
+	"gorgonet/train/plot"
 )
 
 // Defaults of xor, in one place. A 2-4-1 tanh MLP with binary cross-entropy and Adam at 0.1
@@ -41,6 +42,7 @@ type flags struct {
 	Epochs                                     int
 	Seed                                       uint64
 	Quiet                                      bool
+	Plot, Format                               string
 }
 
 func main() {
@@ -50,6 +52,11 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("xor", pflag.ContinueOnError)
 	f := defaults
+	graph := len(args) > 0 && args[0] == "graph"
+	if graph {
+		args = args[1:]
+		fs.StringVar(&f.Format, "format", "dot", "with 'xor graph': dot (Graphviz, every node) or mermaid (the layers)")
+	}
 	fs.StringVar(&f.Model, "model", "", "train only this model: perceptron or mlp (default: both, compared)")
 	fs.StringVar(&f.Hidden, "hidden", f.Hidden, "hidden layer sizes of the mlp, comma separated")
 	fs.StringVar(&f.Activation, "activation", f.Activation, "hidden activation: "+strings.Join(model.Activations(), ", "))
@@ -60,8 +67,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&f.L2, "l2", f.L2, "L2 penalty lambda: adds (lambda/2)*sum(W^2) to the loss")
 	fs.Uint64Var(&f.Seed, "seed", f.Seed, "seed of the initial weights")
 	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "print no loss lines while training")
+	fs.StringVar(&f.Plot, "plot", "", "draw the decision boundary of each trained model into this PNG file")
 	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: xor [flags]\n\nTrains a perceptron and an MLP on XOR and shows which learned it.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(stdout, "Usage: xor [flags]\n       xor graph [--model perceptron|mlp] [--format dot|mermaid]\n\n"+
+			"Trains a perceptron and an MLP on XOR and shows which learned it; 'xor graph' prints the\ninference graph of one model instead.\n\nFlags:\n%s", fs.FlagUsages())
 	}
 	if err := cli.ParseFlags(fs, args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -89,22 +98,43 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		configs[i] = c
 	}
+	if graph {
+		return cli.PrintGraph(stdout, configs[len(configs)-1], f.Format, f.Seed)
+	}
 	tc := train.Config{Optimizer: f.Optimizer, LearnRate: f.LearnRate, Epochs: f.Epochs, BatchSize: 4, Seed: f.Seed}
 	if err := tc.Validate(); err != nil {
 		return &cli.UsageError{Err: err}
 	}
+	if err := cli.CheckWritable("plot", f.Plot); err != nil {
+		return err
+	}
 
 	learned := map[string]bool{}
 	var acc float64
+	var panels []plot.BoundaryPanel
 	for i, mc := range configs {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
+		var ev *train.Evaluator
 		var err error
-		if acc, err = trainOne(stdout, mc, tc, f.Quiet); err != nil {
+		if acc, ev, err = trainOne(stdout, mc, tc, f.Quiet); err != nil {
 			return err
 		}
 		learned[mc.Kind()] = acc == 1
+		if f.Plot != "" {
+			panel, err := boundaryPanel(fmt.Sprintf("%s (accuracy %.2f)", mc.Kind(), acc), ev)
+			if err != nil {
+				return err
+			}
+			panels = append(panels, panel)
+		}
+	}
+	if f.Plot != "" {
+		if err := model.WriteFileAtomic(f.Plot, func(w io.Writer) error { return plot.Boundary(w, panels) }); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "Decision boundary: %s\n", f.Plot)
 	}
 	if len(configs) == 1 {
 		fmt.Fprintf(stdout, "Accuracy: %.3f\n", acc)
@@ -155,15 +185,16 @@ func (f flags) config(kind string) (model.Config, error) {
 	return c, nil
 }
 
-// trainOne trains one model on XOR, prints its truth table and returns its accuracy.
-func trainOne(w io.Writer, mc model.Config, tc train.Config, quiet bool) (float64, error) {
+// trainOne trains one model on XOR, prints its truth table and returns its accuracy and an
+// evaluator of the trained model.
+func trainOne(w io.Writer, mc model.Config, tc train.Config, quiet bool) (float64, *train.Evaluator, error) {
 	net, err := model.New(mc, rand.New(rand.NewPCG(tc.Seed, 0)))
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	trainer, err := train.NewTrainer(net, tc)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	fmt.Fprintf(w, "Training %s, %d parameters; %s lr=%g, %d full-batch epochs, seed %d\n",
 		mc, net.NumParams(), tc.Optimizer, tc.LearnRate, tc.Epochs, tc.Seed)
@@ -176,11 +207,11 @@ func trainOne(w io.Writer, mc model.Config, tc train.Config, quiet bool) (float6
 	}
 	data := dataset.XOR()
 	if err := trainer.Fit(context.Background(), data, nil); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	probs, err := trainer.Eval.Probabilities(data)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	fmt.Fprintln(w, " x1  x2  target  output  class")
 	correct := 0
@@ -197,5 +228,34 @@ func trainOne(w io.Writer, mc model.Config, tc train.Config, quiet bool) (float6
 	}
 	acc := float64(correct) / float64(data.Len())
 	fmt.Fprintf(w, "%s accuracy: %.3f\n", mc.Kind(), acc)
-	return acc, nil
+	return acc, trainer.Eval, nil
+}
+
+// boundaryPanel evaluates the model over the picture's grid in one batch.
+func boundaryPanel(title string, ev *train.Evaluator) (plot.BoundaryPanel, error) {
+	prob, err := plot.GridProb(func(points [][2]float64) ([]float64, error) {
+		rows := make([][]float64, len(points))
+		for i, p := range points {
+			rows[i] = []float64{p[0], p[1]}
+		}
+		probs, err := ev.ProbabilitiesOf(rows)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]float64, len(probs))
+		for i, p := range probs {
+			out[i] = p[0]
+		}
+		return out, nil
+	})
+	if err != nil {
+		return plot.BoundaryPanel{}, err
+	}
+	data := dataset.XOR()
+	points := make([]plot.BoundaryPoint, data.Len())
+	for i := range points {
+		x := data.Sample(i)
+		points[i] = plot.BoundaryPoint{X1: float64(x[0]), X2: float64(x[1]), Label: int(data.Labels[i])}
+	}
+	return plot.BoundaryPanel{Title: title, Prob: prob, Points: points}, nil
 }

@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
+
+	"gorgonet/model"
 )
 
 // Exit statuses.
@@ -215,4 +219,49 @@ func (p *Progress) Done() {
 		_ = p.bar.Clear()
 		p.bar = nil
 	}
+}
+
+// CheckWritable fails with a UsageError when path's directory is missing or not writable, so that
+// a run is refused before any training rather than losing its result at the end.
+func CheckWritable(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return Usagef("--%s %s: directory %s does not exist", flag, path, dir)
+	}
+	if !st.IsDir() {
+		return Usagef("--%s %s: %s is not a directory", flag, path, dir)
+	}
+	f, err := os.CreateTemp(dir, ".gorgonet-write-test-*")
+	if err != nil {
+		return Usagef("--%s %s: cannot write in %s", flag, path, dir)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return nil
+}
+
+// PrintGraph prints the inference graph of cfg (weights drawn from seed) as Graphviz DOT, every
+// node as Gorgonia exports it, or as a Mermaid diagram of the layers.
+func PrintGraph(w io.Writer, cfg model.Config, format string, seed uint64) error {
+	switch format {
+	case "mermaid":
+		_, err := fmt.Fprint(w, model.Mermaid(cfg))
+		return err
+	case "dot":
+		net, err := model.New(cfg, rand.New(rand.NewPCG(seed, 0)))
+		if err != nil {
+			return err
+		}
+		g, err := net.NewInferGraph(1)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(w, g.DOT())
+		return err
+	}
+	return Usagef("--format %q: want dot or mermaid", format)
 }
