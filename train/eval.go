@@ -58,6 +58,9 @@ type Result struct {
 
 // Evaluate runs every sample of s through the network.
 func (e *Evaluator) Evaluate(s *dataset.Set) (*Result, error) {
+	if err := checkLabels(e.net, s); err != nil {
+		return nil, fmt.Errorf("evaluate: %w", err)
+	}
 	classes := max(s.Classes, e.net.Config.Outputs)
 	r := &Result{Predicted: make([]int, s.Len()), Confidence: make([]float64, s.Len()), Confusion: NewConfusion(classes)}
 	var lossSum float64
@@ -139,6 +142,20 @@ func (e *Evaluator) forEachLogits(s *dataset.Set, fn func(i int, logits []float6
 				copy(logits, d[b*k:(b+1)*k])
 				fn(start+b, logits)
 			}
+		}
+	}
+	return nil
+}
+
+// checkLabels returns an error when s holds a label the network has no output for: one output
+// stands for the classes 0 and 1, k > 1 outputs for the classes 0 to k-1. (A model file for
+// another task, say 2 classes, would otherwise index past its logits on MNIST's labels.)
+func checkLabels(net *model.Network, s *dataset.Set) error {
+	classes := max(net.Config.Outputs, 2)
+	for i, l := range s.Labels {
+		if int(l) >= classes {
+			return fmt.Errorf("the %s set has label %d (sample %d), the model %s has outputs for classes 0-%d only",
+				s.Name, l, i, net.Config, classes-1)
 		}
 	}
 	return nil

@@ -118,6 +118,13 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 	if cfg.Patience > 0 && val == nil {
 		return fmt.Errorf("early stopping (patience %d) needs a validation set", cfg.Patience)
 	}
+	for _, s := range []*dataset.Set{train, val} {
+		if s != nil {
+			if err := checkLabels(t.Net, s); err != nil {
+				return err
+			}
+		}
+	}
 	batches := train.Len() / cfg.BatchSize
 	var order []int
 	for epoch := len(t.History) + 1; epoch <= cfg.Epochs && !t.StoppedEarly; epoch++ {
