@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
 
 	"github.com/spf13/pflag"
@@ -18,18 +16,9 @@ func runGraph(args []string, stdout, stderr io.Writer) error {
 	var f trainFlags
 	f.register(fs)
 	format := fs.String("format", "dot", "output format: dot (Graphviz, every node) or mermaid (the layers)")
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: mnist graph [model flags] [--format dot|mermaid]\n\n"+
-			"Prints the inference graph of the model the flags describe (render DOT with `dot -Tpng`).\n\nFlags:\n%s", fs.FlagUsages())
-	}
-	if err := cli.ParseFlags(fs, args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
-		}
+	if err := cli.ParseCommand(fs, args, stdout, "mnist graph [model flags] [--format dot|mermaid]\n\n"+
+		"Prints the inference graph of the model the flags describe (render DOT with `dot -Tpng`).", false); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if f.Model == "perceptron" && !fs.Changed("dropout") {
 		f.Dropout = 0

@@ -64,17 +64,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "write the results table as CSV to this file (rewritten after each trial)")
 	saveBest := fs.String("save-best", "", "save the best trial's model to this file")
 	resume := fs.Bool("resume", false, "skip the trials already in --out")
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: mnist sweep [flags]\n\nTrains every combination of the listed values (or --trials random ones), scores each on the\nvalidation set (never the test set), and prints the best as a 'mnist train' command.\n\nFlags:\n%s", fs.FlagUsages())
-	}
-	if err := cli.ParseFlags(fs, args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
-		}
+	if err := cli.ParseCommand(fs, args, stdout, "mnist sweep [flags]\n\nTrains every combination of the listed values (or --trials random ones), scores each on the\nvalidation set (never the test set), and prints the best as a 'mnist train' command.", false); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if *trials < 0 {
 		return cli.Usagef("--trials %d: must be >= 0", *trials)
@@ -95,6 +86,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	})
 	if len(sw.names) == 0 {
 		return cli.Usagef("nothing to sweep: give at least one training flag a comma list of values (e.g. --lr 0.001,0.003)")
+	}
+	if n := gridSize(sw.values); n > maxGrid {
+		return cli.Usagef("the grid of %s has more than %d combinations: give fewer values", strings.Join(sw.names, ", "), maxGrid)
 	}
 	combos := grid(sw.values)
 	if *trials > 0 && *trials < len(combos) {
@@ -270,6 +264,27 @@ func splitList(s string) []string {
 		parts[i] = strings.TrimSpace(parts[i])
 	}
 	return parts
+}
+
+// maxGrid bounds the combinations of a sweep: grid builds them all (even for --trials), and a few
+// long lists could otherwise ask for billions and crash the program out of memory.
+const maxGrid = 1 << 20
+
+// gridSize returns the number of combinations of lists, or maxGrid+1 when there are more.
+func gridSize(lists [][]string) int {
+	for _, list := range lists {
+		if len(list) == 0 {
+			return 0
+		}
+	}
+	n := 1
+	for _, list := range lists {
+		if len(list) > maxGrid/n {
+			return maxGrid + 1
+		}
+		n *= len(list)
+	}
+	return n
 }
 
 // grid returns every combination of one value per list, the first list varying slowest.

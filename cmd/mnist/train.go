@@ -242,17 +242,8 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	var f trainFlags
 	f.register(fs)
 	f.registerOutputs(fs)
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: mnist train [flags]\n\nTrains a perceptron or an MLP on MNIST and prints its test accuracy.\n\nFlags:\n%s", fs.FlagUsages())
-	}
-	if err := cli.ParseFlags(fs, args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
-		}
+	if err := cli.ParseCommand(fs, args, stdout, "mnist train [flags]\n\nTrains a perceptron or an MLP on MNIST and prints its test accuracy.", false); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if f.Model == "perceptron" && !fs.Changed("dropout") {
 		f.Dropout = 0 // the default dropout is for the hidden layers of an mlp
@@ -413,31 +404,18 @@ func resumeFlags(f *trainFlags, fs *pflag.FlagSet) (*model.Saved, error) {
 	if err := gob.NewDecoder(bytes.NewReader(blob)).Decode(&old); err != nil {
 		return nil, fmt.Errorf("--resume %s: flags: %w", f.Resume, err)
 	}
-	keep := *f
-	*f = old
-	fs.Visit(func(fl *pflag.Flag) { // the flags given now win
-		switch fl.Name {
-		case "epochs":
-			f.Epochs = keep.Epochs
-		case "data":
-			f.Data = keep.Data
-		case "history":
-			f.History = keep.History
-		case "report":
-			f.Report = keep.Report
-		case "quiet":
-			f.Quiet = keep.Quiet
-		case "save":
-			f.Save = keep.Save
-		case "checkpoint":
-			f.Checkpoint = keep.Checkpoint
-		case "plot-dir":
-			f.PlotDir = keep.PlotDir
+	given := map[string]string{} // the flags given now win over the checkpoint's
+	fs.Visit(func(fl *pflag.Flag) { given[fl.Name] = fl.Value.String() })
+	resume := f.Resume
+	*f = old // the flag values point into f, so Set below writes over the checkpoint's
+	for name, v := range given {
+		if err := fs.Set(name, v); err != nil {
+			return nil, &cli.UsageError{Err: err}
 		}
-	})
-	f.Resume = keep.Resume
+	}
+	f.Resume = resume
 	if !fs.Changed("checkpoint") {
-		f.Checkpoint = keep.Resume // keep checkpointing where we resumed from
+		f.Checkpoint = resume // keep checkpointing where we resumed from
 	}
 	return &saved, nil
 }

@@ -33,17 +33,8 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	data := fs.String("data", "", "directory of MNIST-style IDX files (default: $MNIST_DIR, else the bundled MNIST)")
 	report := fs.Bool("report", false, "print the classification report and confusion matrix")
 	plotDir := fs.String("plot-dir", "", "write confusion.png, mistakes.png and weights.png into this directory")
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: mnist eval --model FILE [flags]\n\nEvaluates a saved model on the test set.\n\nFlags:\n%s", fs.FlagUsages())
-	}
-	if err := cli.ParseFlags(fs, args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
-		}
+	if err := cli.ParseCommand(fs, args, stdout, "mnist eval --model FILE [flags]\n\nEvaluates a saved model on the test set.", false); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	if err := checkPlotDir(*plotDir); err != nil {
 		return err
@@ -84,15 +75,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("mnist predict", pflag.ContinueOnError)
 	file := fs.String("model", "", "model file written by 'mnist train --save' (required)")
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: mnist predict --model FILE IMAGE...\n\n"+
-			"Predicts the digit in each PNG, JPEG or GIF image (any size or colour; prepared like MNIST:\n"+
-			"grayscale, light digit on dark, cropped, scaled to 20x20, centred by mass in 28x28).\n\nFlags:\n%s", fs.FlagUsages())
-	}
-	if err := cli.ParseFlags(fs, args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
-		}
+	if err := cli.ParseCommand(fs, args, stdout, "mnist predict --model FILE IMAGE...\n\n"+
+		"Predicts the digit in each PNG, JPEG or GIF image (any size or colour; prepared like MNIST:\n"+
+		"grayscale, light digit on dark, cropped, scaled to 20x20, centred by mass in 28x28).", true); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
@@ -104,6 +89,9 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	}
 	if saved.Net.Config.Inputs != 28*28 {
 		return fmt.Errorf("--model %s takes %d inputs, not a 28x28 image", *file, saved.Net.Config.Inputs)
+	}
+	if saved.Net.Config.Outputs != dataset.MNISTClasses {
+		return fmt.Errorf("--model %s has %d outputs, not one per digit (%d)", *file, saved.Net.Config.Outputs, dataset.MNISTClasses)
 	}
 	eval := train.NewEvaluator(saved.Net)
 	failed := 0

@@ -13,6 +13,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -68,19 +69,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&f.Seed, "seed", f.Seed, "seed of the initial weights")
 	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "print no loss lines while training")
 	fs.StringVar(&f.Plot, "plot", "", "draw the decision boundary of each trained model into this PNG file")
-	fs.Usage = func() {
-		fmt.Fprintf(stdout, "Usage: xor [flags]\n       xor graph [--model perceptron|mlp] [--format dot|mermaid]\n\n"+
-			"Trains a perceptron and an MLP on XOR and shows which learned it; 'xor graph' prints the\ninference graph of one model instead.\n\nFlags:\n%s", fs.FlagUsages())
-	}
-	if err := cli.ParseFlags(fs, args); err != nil {
+	if err := cli.ParseCommand(fs, args, stdout, "xor [flags]\n       xor graph [--model perceptron|mlp] [--format dot|mermaid]\n\n"+
+		"Trains a perceptron and an MLP on XOR and shows which learned it; 'xor graph' prints the\ninference graph of one model instead.", false); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
 			return nil
 		}
 		return err
-	}
-	if fs.NArg() > 0 {
-		return cli.Usagef("unexpected argument %q", fs.Arg(0))
 	}
 	kinds := []string{"perceptron", "mlp"}
 	switch f.Model {
@@ -100,6 +94,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if graph {
 		return cli.PrintGraph(stdout, configs[len(configs)-1], f.Format, f.Seed)
+	}
+	if !slices.Contains(train.Optimizers, f.Optimizer) {
+		return cli.Usagef("--optimizer %q: want one of %s", f.Optimizer, strings.Join(train.Optimizers, ", "))
 	}
 	tc := train.Config{Optimizer: f.Optimizer, LearnRate: f.LearnRate, Epochs: f.Epochs, BatchSize: 4, Seed: f.Seed}
 	if err := tc.Validate(); err != nil {
@@ -177,6 +174,9 @@ func (f flags) config(kind string) (model.Config, error) {
 	}
 	if err := cli.CheckRange("lr", f.LearnRate, 1e-12, 100); err != nil {
 		return c, err
+	}
+	if _, err := model.ActivationByName(f.Activation); err != nil {
+		return c, cli.Usagef("--activation: %v", err)
 	}
 	c.Activation, c.Loss, c.L2, c.DType = f.Activation, f.Loss, f.L2, "float64"
 	if err := c.Validate(); err != nil {

@@ -104,6 +104,23 @@ func ParseFlags(fs *pflag.FlagSet, args []string) error {
 	return nil
 }
 
+// ParseCommand parses a command's flags: --help prints "Usage: " + usage, a blank line and the
+// flag list to stdout and returns pflag.ErrHelp; positional arguments are a usage error unless
+// allowArgs.
+func ParseCommand(fs *pflag.FlagSet, args []string, stdout io.Writer, usage string, allowArgs bool) error {
+	fs.Usage = func() { fmt.Fprintf(stdout, "Usage: %s\n\nFlags:\n%s", usage, fs.FlagUsages()) }
+	if err := ParseFlags(fs, args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fs.Usage()
+		}
+		return err
+	}
+	if !allowArgs && fs.NArg() > 0 {
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
 // ParseSizes parses a comma-separated list of positive layer sizes such as "128,64". An empty
 // string is an empty list (no hidden layer).
 func ParseSizes(flag, s string) ([]int, error) {
@@ -226,6 +243,9 @@ func (p *Progress) Done() {
 func CheckWritable(flag, path string) error {
 	if path == "" {
 		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() { // the rename would fail after training
+		return Usagef("--%s %s: is a directory, not a file", flag, path)
 	}
 	dir := filepath.Dir(path)
 	st, err := os.Stat(dir)
