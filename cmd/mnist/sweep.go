@@ -23,6 +23,10 @@ import (
 	"gorgonet/train"
 )
 
+// sweepValSize is the validation set a sweep scores on when --val-size is not given: 5,000 of the
+// 60,000 training images, the size Keras' and many papers' MNIST splits use.
+const sweepValSize = 5000
+
 // notSwept are the training flags a sweep does not vary: where the data is and what to print.
 var notSwept = []string{"data", "history", "report", "quiet"}
 
@@ -209,6 +213,9 @@ func (sw sweep) flags(values []string) (trainFlags, error) {
 		if err := set(name, values[i]); err != nil {
 			return f, err
 		}
+	}
+	if !fs.Changed("val-size") {
+		f.ValSize = sweepValSize
 	}
 	if f.Model == "perceptron" && !fs.Changed("dropout") {
 		f.Dropout = 0

@@ -31,7 +31,7 @@ var defaults = trainFlags{
 	Momentum:   0.9,
 	Epochs:     10,
 	BatchSize:  100,
-	ValSize:    5000,
+	ValSize:    0,
 	Seed:       1,
 	DType:      "float32",
 	Schedule:   "constant",
