@@ -47,6 +47,9 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(2)
 	if err != nil && len(head) < 2 {
+		if !errors.Is(err, io.EOF) { // a read error (a directory, say) is not a short file
+			return nil, fmt.Errorf("idx: %w", err)
+		}
 		return nil, fmt.Errorf("idx: file too short for a header (%d bytes)", len(head))
 	}
 	var src io.Reader = br

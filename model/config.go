@@ -121,6 +121,26 @@ func (c Config) Dtype() tensor.Dtype {
 	return tensor.Float32
 }
 
+// MaxParams bounds the weights and biases a Config may ask for: 2^27, 512 MiB in float32 before
+// gradients and solver state. A typo in a layer size (--hidden 65536,65536 asks for 4.3 billion)
+// or a crafted model file is then refused instead of crashing the program out of memory.
+const MaxParams = 1 << 27
+
+// paramsWithin reports whether the dense layers of c hold at most limit weights and biases. The
+// sizes must be positive; the count cannot overflow, even for sizes near the int limit.
+func (c Config) paramsWithin(limit int64) bool {
+	sizes := c.Sizes()
+	var total int64
+	for i := 0; i+1 < len(sizes); i++ {
+		in, out := int64(sizes[i]), int64(sizes[i+1])
+		if in > limit || out > limit || in*out > limit-total-out {
+			return false
+		}
+		total += in*out + out
+	}
+	return true
+}
+
 // Validate checks every field and returns an error naming the first bad one.
 func (c Config) Validate() error {
 	if c.Inputs <= 0 {
@@ -133,6 +153,9 @@ func (c Config) Validate() error {
 	}
 	if c.Outputs <= 0 {
 		return fmt.Errorf("model config: Outputs = %d: must be positive", c.Outputs)
+	}
+	if !c.paramsWithin(MaxParams) {
+		return fmt.Errorf("model config: %s needs more than %d weights and biases (MaxParams)", FormatSizes(c.Sizes(), "-"), MaxParams)
 	}
 	switch c.Loss {
 	case CrossEntropy:
