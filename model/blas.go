@@ -1,7 +1,6 @@
 package model
 
 import (
-	"runtime"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
@@ -28,10 +27,6 @@ type BLAS interface {
 // parallelMinFlops is the size under which a product runs serially: below about 2^18
 // multiply-adds the goroutine hand-off costs more than it saves.
 const parallelMinFlops = 1 << 18
-
-func newParallelBLAS(b BLAS) parallelBLAS {
-	return parallelBLAS{BLAS: b, workers: runtime.GOMAXPROCS(0)}
-}
 
 func (p parallelBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	bands(p.workers, m, n, k, func(rows bool, lo, hi int) {

@@ -123,6 +123,9 @@ func Read(r io.Reader) (Saved, error) {
 	br := bufio.NewReader(r)
 	magic := make([]byte, len(fileMagic))
 	if n, err := io.ReadFull(br, magic); err != nil || !bytes.Equal(magic, fileMagic) {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return Saved{}, fmt.Errorf("model file: %w", err) // a read error (a directory, say)
+		}
 		if n == 0 {
 			return Saved{}, errors.New("not a gorgonet model file: it is empty")
 		}

@@ -159,8 +159,8 @@ func newTestFlags() (*pflag.FlagSet, *int, *int) {
 
 func TestParseFlags(t *testing.T) {
 	fs, n, calls := newTestFlags()
-	if err := ParseFlags(fs, []string{"--epochs", "3"}); err != nil || *n != 3 {
-		t.Errorf("--epochs 3: err %v, value %d", err, *n)
+	if err := ParseFlags(fs, []string{"--epochs", "3"}); err != nil || *n != 3 || *calls != 0 {
+		t.Errorf("--epochs 3: err %v, value %d, usage printed %d times", err, *n, *calls)
 	}
 	for _, args := range [][]string{{"--frob"}, {"--epochs", "abc"}, {"-x"}, {"--epochs"}} {
 		fs, _, calls := newTestFlags()
