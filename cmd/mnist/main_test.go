@@ -31,7 +31,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	mnistBin = filepath.Join(dir, "mnist")
-	if out, err := exec.Command("go", "build", "-o", mnistBin, ".").CombinedOutput(); err != nil {
+	build := append([]string{"build", "-o", mnistBin}, buildTags...)
+	if out, err := exec.Command("go", append(build, ".")...).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)

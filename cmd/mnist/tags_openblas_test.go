@@ -1,0 +1,5 @@
+//go:build openblas
+
+package main
+
+var buildTags = []string{"-tags", "openblas"}
