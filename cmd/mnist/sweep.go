@@ -182,6 +182,8 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(stdout, "Saved the best model to %s\n", *saveBest)
+	} else if *saveBest != "" {
+		fmt.Fprintf(stdout, "The best trial was trained by an earlier run (--resume), so --save-best saved nothing: run the command below with --save %s\n", *saveBest)
 	}
 	best := done[0].flags
 	fmt.Fprintf(stdout, "Best (val acc %.4f): %s\n", done[0].BestValAcc, best.commandLine())

@@ -167,11 +167,14 @@ func (f *trainFlags) configs(inputs, outputs int) (model.Config, train.Config, e
 		cli.CheckRange("patience", float64(f.Patience), 0, 1e6),
 		cli.CheckRange("lr-step-every", float64(f.StepEvery), 1, 1e6),
 		cli.CheckRange("lr-step-gamma", f.StepGamma, 1e-6, 1),
-		cli.CheckRange("lr-warmup", float64(f.Warmup), 0, float64(f.Epochs-1)),
+		cli.CheckRange("lr-warmup", float64(f.Warmup), 0, 1e6),
 	} {
 		if err != nil {
 			return mc, tc, err
 		}
+	}
+	if f.Warmup > 0 && f.Warmup >= f.Epochs {
+		return mc, tc, cli.Usagef("--lr-warmup %d: must be less than --epochs (%d)", f.Warmup, f.Epochs)
 	}
 	if f.Patience > 0 && f.ValSize == 0 {
 		return mc, tc, cli.Usagef("--patience %d needs a validation set: set --val-size", f.Patience)
@@ -309,12 +312,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--resume %s: %w", f.Resume, err)
 		}
 	}
+	ctx, stop := cli.SignalContext(context.Background()) // before the run line, which tests wait for
 	fmt.Fprintln(stdout, runLine(net, tc, trainSet, valSet, testSet))
 	for _, e := range trainer.History { // a resumed run prints the epochs it continues from
 		fmt.Fprintln(stdout, epochLine(e, tc))
 	}
 
-	ctx, stop := cli.SignalContext(context.Background())
 	progress := cli.NewProgress(stderr, !f.Quiet && isTerminal(stderr))
 	var lastGood []byte // the checkpoint of the last finished epoch, kept for an interrupt
 	trainer.OnBatch = func(epoch, batch, batches int) { progress.Batch(epoch, tc.Epochs, batch, batches) }
@@ -334,10 +337,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	err = trainer.Fit(ctx, trainSet, valSet)
 	progress.Done()
 	sig := stop()
+	var historyErr error // reported at the end: a failed history must not cost the model
 	if f.History != "" {
-		if herr := writeHistory(f.History, trainer.History); herr != nil && err == nil {
-			err = herr
-		}
+		historyErr = writeHistory(f.History, trainer.History)
 	}
 	if errors.Is(err, train.ErrInterrupted) {
 		return interrupted(sig, &f, trainer, lastGood)
@@ -377,7 +379,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		printReport(stdout, result)
 	}
 	fmt.Fprintf(stdout, "Test accuracy: %.4f\n", result.Accuracy)
-	return nil
+	return historyErr
 }
 
 // resumeFlags loads the checkpoint named by --resume and takes every flag from it except the
