@@ -251,3 +251,19 @@ func TestEscapeModulePath(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoadMNIST measures loading both sets from the bundled gzip files, and reports the
+// memory the loaded sets take (uint8 pixels and labels).
+//
+//	go test ./dataset -run XXX -bench LoadMNIST -benchmem
+func BenchmarkLoadMNIST(b *testing.B) {
+	var bytes int
+	for i := 0; i < b.N; i++ {
+		train, test, err := LoadMNIST("")
+		if err != nil {
+			b.Fatal(err)
+		}
+		bytes = len(train.Data) + len(train.Labels) + len(test.Data) + len(test.Labels)
+	}
+	b.ReportMetric(float64(bytes)/1e6, "MB-held")
+}
