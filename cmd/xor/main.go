@@ -67,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.Epochs, "epochs", f.Epochs, "full-batch training steps over the four samples")
 	fs.Float64Var(&f.L2, "l2", f.L2, "L2 penalty lambda: adds (lambda/2)*sum(W^2) to the loss")
 	fs.Uint64Var(&f.Seed, "seed", f.Seed, "seed of the initial weights")
-	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "print no loss lines while training")
+	fs.BoolVar(&f.Quiet, "quiet", f.Quiet, "no progress bar (shown only on a terminal; the loss lines and results are always printed)")
 	fs.StringVar(&f.Plot, "plot", "", "draw the decision boundary of each trained model into this PNG file")
 	if err := cli.ParseCommand(fs, args, stdout, "xor [flags]\n       xor graph [--model perceptron|mlp] [--format dot|mermaid]\n\n"+
 		"Trains a perceptron and an MLP on XOR and shows which learned it; 'xor graph' prints the\ninference graph of one model instead.", false); err != nil {
@@ -115,7 +115,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		var ev *train.Evaluator
 		var err error
-		if acc, ev, err = trainOne(stdout, mc, tc, f.Quiet); err != nil {
+		if acc, ev, err = trainOne(stdout, mc, tc, cli.NewProgress(stderr, !f.Quiet && isTerminal(stderr))); err != nil {
 			return err
 		}
 		learned[mc.Kind()] = acc == 1
@@ -187,7 +187,7 @@ func (f flags) config(kind string) (model.Config, error) {
 
 // trainOne trains one model on XOR, prints its truth table and returns its accuracy and an
 // evaluator of the trained model.
-func trainOne(w io.Writer, mc model.Config, tc train.Config, quiet bool) (float64, *train.Evaluator, error) {
+func trainOne(w io.Writer, mc model.Config, tc train.Config, progress *cli.Progress) (float64, *train.Evaluator, error) {
 	net, err := model.New(mc, rand.New(rand.NewPCG(tc.Seed, 0)))
 	if err != nil {
 		return 0, nil, err
@@ -200,7 +200,9 @@ func trainOne(w io.Writer, mc model.Config, tc train.Config, quiet bool) (float6
 		mc, net.NumParams(), tc.Optimizer, tc.LearnRate, tc.Epochs, tc.Seed)
 	every := max(tc.Epochs/5, 1)
 	trainer.OnEpoch = func(e train.Epoch) error {
-		if !quiet && (e.Epoch%every == 0 || e.Epoch == 1) {
+		progress.Step(mc.Kind(), e.Epoch, tc.Epochs)
+		if e.Epoch%every == 0 || e.Epoch == 1 {
+			progress.Done()
 			fmt.Fprintf(w, "Epoch %d/%d, loss: %.4f\n", e.Epoch, tc.Epochs, e.Loss)
 		}
 		return nil
@@ -258,4 +260,9 @@ func boundaryPanel(title string, ev *train.Evaluator) (plot.BoundaryPanel, error
 		points[i] = plot.BoundaryPoint{X1: float64(x[0]), X2: float64(x[1]), Label: int(data.Labels[i])}
 	}
 	return plot.BoundaryPanel{Title: title, Prob: prob, Points: points}, nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && cli.IsTerminal(f)
 }

@@ -164,11 +164,9 @@ func TestDefaultRun(t *testing.T) {
 	}
 
 	quiet, _, _ := runBin(t, "--quiet")
-	if strings.Contains(quiet, "Epoch ") {
-		t.Errorf("--quiet still prints loss lines:\n%s", quiet)
-	}
-	if lastLine(quiet) != lastLine(stdout) || len(truthTables(t, quiet)) != 2 {
-		t.Errorf("--quiet changes more than the loss lines:\n%s", quiet)
+	if quiet != stdout {
+		// --quiet silences only the progress bar, which a pipe never shows.
+		t.Errorf("--quiet changes stdout:\n%s\nwithout it:\n%s", quiet, stdout)
 	}
 }
 

@@ -217,16 +217,21 @@ func NewProgress(w io.Writer, enabled bool) *Progress { return &Progress{w: w, e
 
 // Batch records that batch of batches in epoch is done.
 func (p *Progress) Batch(epoch, epochs, batch, batches int) {
+	p.Step(fmt.Sprintf("epoch %d/%d", epoch, epochs), batch, batches)
+}
+
+// Step records that done of total steps are done; a new bar, labelled desc, starts at step 1.
+func (p *Progress) Step(desc string, done, total int) {
 	if !p.enabled {
 		return
 	}
-	if batch == 1 || p.bar == nil {
-		p.bar = progressbar.NewOptions(batches, progressbar.OptionSetWriter(p.w),
-			progressbar.OptionSetDescription(fmt.Sprintf("epoch %d/%d", epoch, epochs)),
+	if done == 1 || p.bar == nil {
+		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription(desc),
 			progressbar.OptionShowCount(), progressbar.OptionSetWidth(30),
 			progressbar.OptionThrottle(100_000_000), progressbar.OptionClearOnFinish())
 	}
-	_ = p.bar.Set(batch)
+	_ = p.bar.Set(done)
 }
 
 // Done clears the bar (before an epoch line is printed).
