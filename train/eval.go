@@ -102,34 +102,44 @@ func (e *Evaluator) Probabilities(s *dataset.Set) ([][]float64, error) {
 // forEachLogits runs s through the network batch by batch and calls fn with each sample's logits
 // (a reused buffer).
 func (e *Evaluator) forEachLogits(s *dataset.Set, fn func(i int, logits []float64)) error {
-	n := s.Len()
-	if n == 0 {
+	if s.Len() == 0 {
 		return fmt.Errorf("evaluate: the %s set is empty", s.Name)
 	}
 	if s.Features != e.net.Config.Inputs {
 		return fmt.Errorf("evaluate: the %s set has %d features per sample, the model takes %d", s.Name, s.Features, e.net.Config.Inputs)
 	}
 	idx := make([]int, 0, EvalBatch)
+	fill := func(start, size int, x *tensor.Dense) error {
+		idx = idx[:0]
+		for i := start; i < start+size; i++ {
+			idx = append(idx, i)
+		}
+		fillX(s, idx, x)
+		return nil
+	}
+	return e.runBatches(s.Len(), fill, fn)
+}
+
+// runBatches runs n samples through inference graphs of up to EvalBatch samples: fill puts samples
+// start..start+size-1 into the graph's input, and fn gets each sample's logits (a reused buffer).
+func (e *Evaluator) runBatches(n int, fill func(start, size int, x *tensor.Dense) error, fn func(i int, logits []float64)) error {
 	logits := make([]float64, e.net.Config.Outputs)
+	k := len(logits)
 	for start := 0; start < n; start += EvalBatch {
 		size := min(EvalBatch, n-start)
 		inf, err := e.graph(size)
 		if err != nil {
 			return err
 		}
-		idx = idx[:0]
-		for i := start; i < start+size; i++ {
-			idx = append(idx, i)
+		if err := fill(start, size, inf.g.XValue); err != nil {
+			return err
 		}
-		fillX(s, idx, inf.g.XValue)
 		err = inf.vm.RunAll()
 		inf.vm.Reset()
 		if err != nil {
 			return fmt.Errorf("evaluate: %w", err)
 		}
-		out := inf.g.LogitsValue()
-		k := len(logits)
-		switch d := out.Data().(type) {
+		switch d := inf.g.LogitsValue().Data().(type) {
 		case []float32:
 			for b := 0; b < size; b++ {
 				for j := range logits {
@@ -209,18 +219,12 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // values.
 func (e *Evaluator) ProbabilitiesOf(rows [][]float64) ([][]float64, error) {
 	in := e.net.Config.Inputs
-	out := make([][]float64, 0, len(rows))
-	for start := 0; start < len(rows); start += EvalBatch {
-		chunk := rows[start:min(start+EvalBatch, len(rows))]
-		inf, err := e.graph(len(chunk))
-		if err != nil {
-			return nil, err
-		}
-		for b, row := range chunk {
+	fill := func(start, size int, x *tensor.Dense) error {
+		for b, row := range rows[start : start+size] {
 			if len(row) != in {
-				return nil, fmt.Errorf("row %d has %d values, the model takes %d", start+b, len(row), in)
+				return fmt.Errorf("row %d has %d values, the model takes %d", start+b, len(row), in)
 			}
-			switch d := inf.g.XValue.Data().(type) {
+			switch d := x.Data().(type) {
 			case []float32:
 				for j, v := range row {
 					d[b*in+j] = float32(v)
@@ -229,26 +233,16 @@ func (e *Evaluator) ProbabilitiesOf(rows [][]float64) ([][]float64, error) {
 				copy(d[b*in:(b+1)*in], row)
 			}
 		}
-		err = inf.vm.RunAll()
-		inf.vm.Reset()
-		if err != nil {
-			return nil, fmt.Errorf("evaluate: %w", err)
-		}
-		k := e.net.Config.Outputs
-		logits := inf.g.LogitsValue()
-		for b := range chunk {
-			p := make([]float64, k)
-			switch d := logits.Data().(type) {
-			case []float32:
-				for j := range p {
-					p[j] = float64(d[b*k+j])
-				}
-			case []float64:
-				copy(p, d[b*k:(b+1)*k])
-			}
-			model.Probabilities(e.net.Config.Loss, p)
-			out = append(out, p)
-		}
+		return nil
+	}
+	out := make([][]float64, len(rows))
+	err := e.runBatches(len(rows), fill, func(i int, logits []float64) {
+		p := append([]float64(nil), logits...)
+		model.Probabilities(e.net.Config.Loss, p)
+		out[i] = p
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
