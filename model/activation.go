@@ -12,9 +12,12 @@ import (
 // An Activation is an element-wise nonlinearity added to a graph. To add one (GELU, Swish, ...),
 // implement it and call RegisterActivation from an init function: Config.Activation, the
 // commands' --activation flag and saved models then find it by name.
+//
+// Apply receives the graph being built (for constants of the graph's dtype: s.Constant) and a
+// (batch, units) node, and returns a node of the same shape. It is called once per graph.
 type Activation interface {
 	Name() string
-	Apply(x *G.Node) (*G.Node, error)
+	Apply(s *Scope, x *G.Node) (*G.Node, error)
 }
 
 // Init names a weight initialisation scheme.
@@ -28,6 +31,25 @@ const (
 	// (He et al., "Delving Deep into Rectifiers", ICCV 2015).
 	He
 )
+
+// String returns "glorot" or "he", the names files store.
+func (i Init) String() string {
+	if i == He {
+		return "he"
+	}
+	return "glorot"
+}
+
+// ParseInit returns the Init named "glorot" or "he".
+func ParseInit(name string) (Init, error) {
+	switch name {
+	case "glorot":
+		return Glorot, nil
+	case "he":
+		return He, nil
+	}
+	return Glorot, fmt.Errorf("unknown initialisation %q (want glorot or he)", name)
+}
 
 // An Initializer is an Activation that asks for a particular weight initialisation for the layer
 // it follows. Activations that do not implement it get Glorot.
@@ -54,9 +76,9 @@ type fnActivation struct {
 	init Init
 }
 
-func (a fnActivation) Name() string                     { return a.name }
-func (a fnActivation) Apply(x *G.Node) (*G.Node, error) { return a.fn(x) }
-func (a fnActivation) Init() Init                       { return a.init }
+func (a fnActivation) Name() string                               { return a.name }
+func (a fnActivation) Apply(_ *Scope, x *G.Node) (*G.Node, error) { return a.fn(x) }
+func (a fnActivation) Init() Init                                 { return a.init }
 
 var (
 	activationsMu sync.RWMutex
@@ -91,7 +113,7 @@ func ActivationByName(name string) (Activation, error) {
 	if a, ok := activations[name]; ok {
 		return a, nil
 	}
-	return nil, fmt.Errorf("unknown activation %q (want one of %s)", name, strings.Join(activationNames(), ", "))
+	return nil, &UnregisteredError{What: "activation", Name: name}
 }
 
 // Activations returns the names of the registered activations, sorted.

@@ -9,9 +9,14 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// The default build is pure Go: gonum's BLAS, with large products split across cores.
-func init() {
+// UseFastBLAS switches Gorgonia's (and tensor's) matrix products, a process-wide setting, to the
+// fastest implementation this build has, and returns its name. In the default, pure-Go build that
+// is gonum's BLAS with large products cut into one band per core (see parallelBLAS); with the
+// openblas build tag it is OpenBLAS through cgo. Without a call, Gorgonia uses plain gonum on one
+// core. The commands call it first thing; a library user chooses.
+func UseFastBLAS() string {
 	G.Use(newParallelBLAS(gonum.Implementation{}))
+	return BLASName
 }
 
 // newParallelBLAS bands b's products over every core. (Here, not in blas.go: the openblas build
@@ -20,5 +25,6 @@ func newParallelBLAS(b BLAS) parallelBLAS {
 	return parallelBLAS{BLAS: b, workers: runtime.GOMAXPROCS(0)}
 }
 
-// BLASName names the matrix-product implementation in use, for run headers and benchmarks.
+// BLASName names the matrix-product implementation UseFastBLAS installs, for run headers and
+// benchmarks.
 const BLASName = "gonum (pure Go)"

@@ -10,13 +10,15 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// The openblas build (go build -tags openblas) hands every matrix product to OpenBLAS through cgo
-// (Debian: libopenblas-dev). OpenBLAS runs its own threads, so no banding is added. gorgonia.Use
-// also switches tensor's BLAS. (Not gorgonia's own blase package: it deadlocks the TapeMachine in
-// non-CUDA builds.)
-func init() {
+// UseFastBLAS switches Gorgonia's (and tensor's) matrix products, a process-wide setting, to
+// OpenBLAS through cgo (the openblas build: go build -tags openblas; Debian: libopenblas-dev), and
+// returns its name. OpenBLAS runs its own threads, so no banding is added. (Not gorgonia's own
+// blase package: it deadlocks the TapeMachine in non-CUDA builds.)
+func UseFastBLAS() string {
 	G.Use(netlib.Implementation{})
+	return BLASName
 }
 
-// BLASName names the matrix-product implementation in use, for run headers and benchmarks.
+// BLASName names the matrix-product implementation UseFastBLAS installs, for run headers and
+// benchmarks.
 const BLASName = "OpenBLAS (cgo)"

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -25,12 +26,13 @@ func TestValidateRejects(t *testing.T) {
 		{"dropout 1.5", withDropout(mlp, 1.5), []string{"Dropout"}},
 		{"negative dropout", withDropout(mlp, -0.1), []string{"Dropout"}},
 		{"NaN dropout", withDropout(mlp, math.NaN()), []string{"Dropout"}},
+		{"perceptron dropout", withDropout(Perceptron(784, 10), 0.2), []string{"Dropout", "no hidden layer"}},
 		{"unknown activation", withAct(mlp, "swish-not-registered"), []string{"Activation", "swish-not-registered"}},
 		{"empty activation", withAct(mlp, ""), []string{"Activation"}},
 		{"unknown loss", withLoss(mlp, "hinge"), []string{"Loss", "hinge"}},
 		{"empty loss", withLoss(mlp, ""), []string{"Loss"}},
-		{"bad dtype", withDType(mlp, "float16"), []string{"DType", "float16"}},
-		{"int dtype", withDType(mlp, "int"), []string{"DType"}},
+		{"bad dtype", withDType(mlp, "bool"), []string{"Dtype", "bool"}},
+		{"int dtype", withDType(mlp, "int"), []string{"Dtype"}},
 		{"crossentropy with 1 output", withLoss(withOutputs(mlp, 1), CrossEntropy), []string{"Loss", "output"}},
 		{"bce with 10 outputs", withLoss(mlp, BCE), []string{"Loss", "output"}},
 		{"negative L2", withL2(mlp, -1), []string{"L2"}},
@@ -39,6 +41,10 @@ func TestValidateRejects(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := c.cfg.Validate()
+		var ce *ConfigError
+		if err != nil && !errors.As(err, &ce) {
+			t.Errorf("%s: error %v is not a *ConfigError", c.name, err)
+		}
 		if err == nil {
 			t.Errorf("%s: Validate accepted %+v", c.name, c.cfg)
 			continue
@@ -97,13 +103,13 @@ var mutations = []struct {
 	{"Inputs", func(c Config) Config { c.Inputs++; return c }},
 	{"Hidden size", func(c Config) Config { c.Hidden = []int{c.Hidden[0] + 1}; return c }},
 	{"Hidden layers", func(c Config) Config { c.Hidden = append([]int{4}, c.Hidden...); return c }},
-	{"no Hidden", func(c Config) Config { c.Hidden = nil; return c }},
+	{"no Hidden", func(c Config) Config { c.Hidden, c.Dropout = nil, 0; return c }},
 	{"Outputs", func(c Config) Config { c.Outputs++; return c }},
 	{"Activation", func(c Config) Config { c.Activation = "tanh"; return c }},
 	{"Loss", func(c Config) Config { c.Loss = MSE; return c }},
 	{"Dropout", func(c Config) Config { c.Dropout = 0.25; return c }},
 	{"L2", func(c Config) Config { c.L2 = 1e-4; return c }},
-	{"DType", func(c Config) Config { c.DType = "float64"; return c }},
+	{"Dtype", func(c Config) Config { c.Dtype = tensor.Float64; return c }},
 }
 
 func TestConfigEqualAndString(t *testing.T) {
@@ -158,8 +164,8 @@ func TestConfigEqualAndString(t *testing.T) {
 	if got := FormatSizes(MLP(3, []int{4, 5}, 6).Sizes(), "-"); got != "3-4-5-6" {
 		t.Errorf("sizes %q", got)
 	}
-	if withDType(base, "").Dtype() != tensor.Float32 || withDType(base, "float64").Dtype() != tensor.Float64 {
-		t.Errorf("Dtype")
+	if got := withDType(base, "").String(); !strings.HasSuffix(got, " float32") {
+		t.Errorf("the zero Dtype is float32: %q", got)
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	G "gorgonia.org/gorgonia"
 )
 
 func TestMermaid(t *testing.T) {
@@ -30,10 +32,10 @@ func TestMermaid(t *testing.T) {
 		}},
 		{"mse mlp with l2", mse, []string{
 			`input["input 2"]`, `h1["dense 2→2 + sigmoid"]`, `out["dense 2→1"]`, `sg["sigmoid"]`,
-			`loss["squared error + L2 0.001"]`,
+			`loss["mean squared error + L2 0.001"]`,
 		}},
 	} {
-		got := Mermaid(tc.cfg)
+		got := Mermaid(mustNew(t, tc.cfg, 1))
 		lines := strings.Split(strings.TrimSuffix(got, "\n"), "\n")
 		if lines[0] != "graph LR" {
 			t.Errorf("%s: first line %q, want \"graph LR\"", tc.name, lines[0])
@@ -57,9 +59,9 @@ func TestMermaid(t *testing.T) {
 }
 
 func TestMermaidEscapesQuotes(t *testing.T) {
-	cfg := MLP(3, []int{2}, 2)
-	cfg.Activation = `my"act`
-	if got := Mermaid(cfg); !strings.Contains(got, `h1["dense 3→2 + my#quot;act"]`) {
+	net := mustNew(t, MLP(3, []int{2}, 2), 1)
+	net.Layers[1] = ActivationLayer{fnActivation{name: `my"act`, fn: G.Tanh}}
+	if got := Mermaid(net); !strings.Contains(got, `h1["dense 3→2 + my#quot;act"]`) {
 		t.Errorf("a double quote in a label must be written #quot;:\n%s", got)
 	}
 }

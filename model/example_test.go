@@ -16,14 +16,10 @@ type softsign struct{}
 
 func (softsign) Name() string { return "softsign" }
 
-func (softsign) Apply(x *G.Node) (*G.Node, error) {
-	// The constant must have the graph's dtype: a float64 1 in a float32 graph is a type error.
-	var one *G.Node
-	if x.Dtype() == tensor.Float32 {
-		one = G.NewConstant(float32(1))
-	} else {
-		one = G.NewConstant(1.0)
-	}
+func (softsign) Apply(s *model.Scope, x *G.Node) (*G.Node, error) {
+	// The constant must have the graph's dtype (a float64 1 in a float32 graph is a type error):
+	// s.Constant makes it so.
+	one := s.Constant(1)
 	abs, err := G.Abs(x)
 	if err != nil {
 		return nil, err
@@ -43,7 +39,7 @@ func init() { model.RegisterActivation(softsign{}) }
 func ExampleRegisterActivation() {
 	cfg := model.MLP(3, []int{2}, 2)
 	cfg.Activation = "softsign"
-	cfg.DType = "float64"
+	cfg.Dtype = tensor.Float64
 	net, err := model.New(cfg, rand.New(rand.NewPCG(1, 2)))
 	if err != nil {
 		fmt.Println(err)

@@ -13,7 +13,7 @@ func TestPerceptronByHand(t *testing.T) {
 	const b = 0.25
 	x := [][]float64{{2, 1}, {0, 0}, {-1, 3}}
 	labels := []int{1, 0, 0}
-	for _, dt := range DTypes {
+	for _, dt := range dtypeNames {
 		t.Run(dt, func(t *testing.T) {
 			net := mustNew(t, withDType(Perceptron(2, 1), dt), 1)
 			d := net.Layers[0].(*Dense)
@@ -93,9 +93,13 @@ func TestSampleLossByHand(t *testing.T) {
 		{"bce 0", BCE, []float64{ln3}, 0, -math.Log(0.25)},
 		{"bce huge wrong", BCE, []float64{1000}, 0, 1000},
 		{"bce huge right", BCE, []float64{-1000}, 0, 0},
-		{"mse", MSE, []float64{0, ln3}, 1, 0.5 * (0.5*0.5 + 0.25*0.25)},
-		{"mse 1 output, label 1", MSE, []float64{ln3}, 1, 0.5 * 0.25 * 0.25},
-		{"mse 1 output, label 0", MSE, []float64{ln3}, 0, 0.5 * 0.75 * 0.75},
+		// MSE: the mean over the outputs of (y - sigmoid(z))²; half-squared-error: half their sum.
+		{"mse", MSE, []float64{0, ln3, 0}, 1, (0.5*0.5 + 0.25*0.25 + 0.5*0.5) / 3},
+		{"mse 1 output, label 1", MSE, []float64{ln3}, 1, 0.25 * 0.25},
+		{"mse 1 output, label 0", MSE, []float64{ln3}, 0, 0.75 * 0.75},
+		{"half", HalfSquaredError, []float64{0, ln3, 0}, 1, 0.5 * (0.5*0.5 + 0.25*0.25 + 0.5*0.5)},
+		{"half 1 output, label 1", HalfSquaredError, []float64{ln3}, 1, 0.5 * 0.25 * 0.25},
+		{"half 1 output, label 0", HalfSquaredError, []float64{ln3}, 0, 0.5 * 0.75 * 0.75},
 	}
 	for _, c := range cases {
 		if got := SampleLoss(c.loss, c.logits, c.label); !closeTo(got, c.want, 1e-14) {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // Gradient check: the symbolic gradients gorgonia derives from the training graph must agree with
@@ -57,10 +58,28 @@ func withAct(c Config, a string) Config      { c.Activation = a; return c }
 func withLoss(c Config, l string) Config     { c.Loss = l; return c }
 func withDropout(c Config, p float64) Config { c.Dropout = p; return c }
 func withL2(c Config, l float64) Config      { c.L2 = l; return c }
-func withDType(c Config, dt string) Config   { c.DType = dt; return c }
-func withHidden(c Config, h ...int) Config   { c.Hidden = h; return c }
-func withInputs(c Config, in int) Config     { c.Inputs = in; return c }
-func withOutputs(c Config, out int) Config   { c.Outputs = out; return c }
+func withDType(c Config, dt string) Config {
+	switch dt {
+	case "":
+		c.Dtype = tensor.Dtype{}
+	case "float32":
+		c.Dtype = tensor.Float32
+	case "float64":
+		c.Dtype = tensor.Float64
+	case "int":
+		c.Dtype = tensor.Int
+	default:
+		c.Dtype = tensor.Bool
+	}
+	return c
+}
+
+// dtypeNames are the supported dtypes, by name.
+var dtypeNames = []string{"float32", "float64"}
+
+func withHidden(c Config, h ...int) Config { c.Hidden = h; return c }
+func withInputs(c Config, in int) Config   { c.Inputs = in; return c }
+func withOutputs(c Config, out int) Config { c.Outputs = out; return c }
 
 // checkGradients builds cfg in float64 with random weights, biases, inputs and targets (and, with
 // dropout, fixed masks of 0 and 1/(1-p)), then compares the symbolic gradient of the training loss
@@ -68,11 +87,11 @@ func withOutputs(c Config, out int) Config   { c.Outputs = out; return c }
 // Param.Value and re-running the same machine.
 func checkGradients(t *testing.T, cfg Config, batch int, seed uint64) {
 	t.Helper()
-	cfg.DType = "float64"
+	cfg.Dtype = tensor.Float64
 	rng := newRNG(seed)
 	net := mustNew(t, cfg, seed)
 	for _, p := range net.Params() {
-		if !p.Decay { // biases start at zero; give them values so that they matter
+		if !p.Penalized { // biases start at zero; give them values so that they matter
 			b := p.Value.Data().([]float64)
 			for i := range b {
 				b[i] = 0.3 * rng.NormFloat64()

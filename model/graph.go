@@ -34,26 +34,28 @@ func (n *Network) NewTrainGraph(batch int) (*TrainGraph, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("model: batch size %d must be positive", batch)
 	}
-	cfg := n.Config
-	s := newScope(cfg.Dtype(), batch, true)
+	if err := n.Validate(); err != nil {
+		return nil, fmt.Errorf("model: training graph: %w", err)
+	}
+	s := newScope(n.Dtype, batch, true)
 	t := &TrainGraph{Graph: s.g, Batch: batch}
-	t.XValue = tensor.New(tensor.WithShape(batch, cfg.Inputs), tensor.Of(s.dt))
-	t.YValue = tensor.New(tensor.WithShape(batch, cfg.Outputs), tensor.Of(s.dt))
-	t.X = G.NewMatrix(s.g, s.dt, G.WithShape(batch, cfg.Inputs), G.WithName("x"), G.WithValue(t.XValue))
-	t.Y = G.NewMatrix(s.g, s.dt, G.WithShape(batch, cfg.Outputs), G.WithName("y"), G.WithValue(t.YValue))
+	t.XValue = tensor.New(tensor.WithShape(batch, n.Inputs), tensor.Of(s.dt))
+	t.YValue = tensor.New(tensor.WithShape(batch, n.Outputs), tensor.Of(s.dt))
+	t.X = G.NewMatrix(s.g, s.dt, G.WithShape(batch, n.Inputs), G.WithName("x"), G.WithValue(t.XValue))
+	t.Y = G.NewMatrix(s.g, s.dt, G.WithShape(batch, n.Outputs), G.WithName("y"), G.WithValue(t.YValue))
 	var err error
 	if t.Logits, err = n.forward(s, t.X); err != nil {
 		return nil, fmt.Errorf("model: training graph: %w", err)
 	}
-	if t.DataLoss, err = dataLoss(s, cfg.Loss, t.Logits, t.Y); err != nil {
-		return nil, fmt.Errorf("model: training graph: loss %s: %w", cfg.Loss, err)
+	if t.DataLoss, err = dataLoss(s, n.Loss, t.Logits, t.Y); err != nil {
+		return nil, fmt.Errorf("model: training graph: loss %s: %w", n.Loss, err)
 	}
 	t.Loss = t.DataLoss
 	for _, p := range n.Params() {
 		t.Learnables = append(t.Learnables, s.Param(p))
 	}
-	if cfg.L2 > 0 {
-		if t.Loss, err = addL2(s, t.Loss, n.Params(), cfg.L2); err != nil {
+	if n.L2 > 0 {
+		if t.Loss, err = addL2(s, t.Loss, n.Params(), n.L2); err != nil {
 			return nil, fmt.Errorf("model: training graph: L2: %w", err)
 		}
 	}
@@ -101,23 +103,26 @@ func dataLoss(s *Scope, loss string, logits, y *G.Node) (*G.Node, error) {
 		return SoftmaxCrossEntropy(s, logits, y)
 	case BCE:
 		return BinaryCrossEntropy(s, logits, y)
-	case MSE:
+	case MSE, HalfSquaredError:
 		p, err := G.Sigmoid(logits)
 		if err != nil {
 			return nil, err
 		}
-		return SquaredError(s, p, y)
+		if loss == MSE {
+			return MeanSquaredError(p, y)
+		}
+		return HalfSumSquaredError(s, p, y)
 	}
 	return nil, fmt.Errorf("unknown loss %q", loss)
 }
 
-// addL2 returns loss + (lambda/2) * sum of squared values of the decayed params: a graph term, so it
+// addL2 returns loss + (lambda/2) * sum of squared values of the Penalized params: a graph term, so it
 // is the same whatever solver runs (gorgonia's solver options apply L2 inconsistently) and it shows
 // in the reported loss.
 func addL2(s *Scope, loss *G.Node, params []*Param, lambda float64) (*G.Node, error) {
 	var total *G.Node
 	for _, p := range params {
-		if !p.Decay {
+		if !p.Penalized {
 			continue
 		}
 		sq, err := G.Square(s.Param(p))
@@ -162,16 +167,18 @@ func (n *Network) NewInferGraph(batch int) (*InferGraph, error) {
 	if batch <= 0 {
 		return nil, fmt.Errorf("model: batch size %d must be positive", batch)
 	}
-	cfg := n.Config
-	s := newScope(cfg.Dtype(), batch, false)
+	if err := n.Validate(); err != nil {
+		return nil, fmt.Errorf("model: inference graph: %w", err)
+	}
+	s := newScope(n.Dtype, batch, false)
 	ig := &InferGraph{Graph: s.g, Batch: batch}
-	ig.XValue = tensor.New(tensor.WithShape(batch, cfg.Inputs), tensor.Of(s.dt))
-	ig.X = G.NewMatrix(s.g, s.dt, G.WithShape(batch, cfg.Inputs), G.WithName("x"), G.WithValue(ig.XValue))
+	ig.XValue = tensor.New(tensor.WithShape(batch, n.Inputs), tensor.Of(s.dt))
+	ig.X = G.NewMatrix(s.g, s.dt, G.WithShape(batch, n.Inputs), G.WithName("x"), G.WithValue(ig.XValue))
 	var err error
 	if ig.Logits, err = n.forward(s, ig.X); err != nil {
 		return nil, fmt.Errorf("model: inference graph: %w", err)
 	}
-	if cfg.Loss == CrossEntropy {
+	if n.Loss == CrossEntropy {
 		ig.Probs, err = Softmax(ig.Logits)
 	} else {
 		ig.Probs, err = G.Sigmoid(ig.Logits)

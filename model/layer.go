@@ -2,32 +2,53 @@ package model
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
-// A Param is a learnable tensor. Its Value is created once and shared by every graph built from
-// the network, so an update made through the training graph is seen by the inference graph with
-// no copy.
+// A Param is a learnable tensor of a layer. Its Value is created once, when the layer is made,
+// and shared by every graph built from the network, so an update made through the training graph
+// is seen by the inference graphs with no copy.
 type Param struct {
-	Name  string        // unique within the network: graph nodes are hash-consed by name and shape
-	Value *tensor.Dense // the current values
-	Decay bool          // whether the L2 penalty applies (weights yes, biases no)
+	// Name identifies the parameter in the network and in files, by convention the layer's name,
+	// a dot, and the parameter's role: "hidden1.W". It must be unique within the network:
+	// Gorgonia hash-conses nodes by name and shape, so two parameters of one name would silently
+	// become one (Network.Validate refuses that).
+	Name string
+	// Value holds the current values, of the network's dtype.
+	Value *tensor.Dense
+	// Penalized says whether the L2 penalty (lambda/2)·Σw² applies: weights yes, biases no.
+	Penalized bool
 }
 
-// A Layer adds its part of the forward pass to a graph. To add a layer with weights of its own,
-// implement Layer, create its Params when the layer is made, and take their nodes in Forward with
-// Scope.Param. Network.Params lists them in layer order, which is the solvers' order.
+// A Layer is one step of a network's forward pass: it maps a (batch, features) matrix to another.
+//
+// The contract an implementation relies on and must keep:
+//
+//   - Forward receives a matrix of shape (batch, in), where in is the previous layer's width
+//     (Network.Inputs for the first layer), and returns a matrix of shape (batch, out). A layer
+//     that works on images reshapes inside Forward (G.Reshape) and flattens back before it returns.
+//   - Forward is called once per graph, and a network builds several graphs: one training graph
+//     (Scope.Training, fixed batch size) and inference graphs of several batch sizes (evaluation
+//     runs 1,000 samples at a time and then the remainder). It must not assume one batch size, and
+//     it must not create its parameters in Forward: parameters are created once, when the layer is
+//     made, and taken into each graph with Scope.Param.
+//   - Params lists the layer's parameters in a fixed order; solvers keep their state by position.
+//   - Every node a layer names must carry a name unique in the network (use the layer's name as a
+//     prefix): Gorgonia merges input nodes of the same name and shape.
+//   - Constants must have the graph's dtype: use Scope.Constant, and NewTensor for tensors.
+//
+// To be saved to a file, a layer must also implement Describer and its kind must be registered
+// with RegisterLayer; Save refuses a network with a layer that cannot be described.
 type Layer interface {
 	Params() []*Param
 	Forward(s *Scope, x *G.Node) (*G.Node, error)
 }
 
 // A Scope is one graph being built: the training graph (fixed batch size, dropout masks, loss) or
-// an inference graph (no dropout).
+// an inference graph (no dropout). Layers take their parameters' nodes from it.
 type Scope struct {
 	g        *G.ExprGraph
 	dt       tensor.Dtype
@@ -44,7 +65,7 @@ func newScope(dt tensor.Dtype, batch int, training bool) *Scope {
 // Graph returns the graph under construction.
 func (s *Scope) Graph() *G.ExprGraph { return s.g }
 
-// Dtype returns the graph's element type.
+// Dtype returns the graph's element type (tensor.Float32 or tensor.Float64).
 func (s *Scope) Dtype() tensor.Dtype { return s.dt }
 
 // Batch returns the number of samples the graph processes at once.
@@ -66,12 +87,32 @@ func (s *Scope) Param(p *Param) *G.Node {
 }
 
 // Constant returns a scalar constant of the graph's dtype (a float64 constant in a float32 graph
-// is a type error).
+// is a type error in Gorgonia).
 func (s *Scope) Constant(v float64) *G.Node {
 	if s.dt == tensor.Float32 {
 		return G.NewConstant(float32(v))
 	}
 	return G.NewConstant(v)
+}
+
+// NewTensor returns a tensor of dtype dt (tensor.Float32 or tensor.Float64) and the given shape,
+// holding values converted to dt, or zeros when values is nil. It panics when values has another
+// length than the shape asks for.
+func NewTensor(dt tensor.Dtype, shape []int, values []float64) *tensor.Dense {
+	n := tensor.Shape(shape).TotalSize()
+	if values != nil && len(values) != n {
+		panic(fmt.Sprintf("model.NewTensor: %d values for shape %v", len(values), shape))
+	}
+	if dt == tensor.Float64 {
+		v := make([]float64, n)
+		copy(v, values)
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
+	}
+	v := make([]float32, n)
+	for i, x := range values {
+		v[i] = float32(x)
+	}
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
 }
 
 // A Mask is a dropout mask: an input node of shape (batch, units) that the training loop fills
@@ -102,103 +143,4 @@ func (m *Mask) Fill(rng *rand.Rand) {
 			}
 		}
 	}
-}
-
-// Dense is a fully connected layer: y = x·W + b with W of shape (In, Out) and b of shape (1, Out).
-type Dense struct {
-	W, B *Param
-}
-
-// NewDense creates a dense layer named name (its params are name.W and name.b) with weights drawn
-// by init from rng and zero biases.
-func NewDense(name string, in, out int, init Init, dt tensor.Dtype, rng *rand.Rand) *Dense {
-	w := make([]float64, in*out)
-	switch init {
-	case He:
-		std := math.Sqrt(2 / float64(in))
-		for i := range w {
-			w[i] = rng.NormFloat64() * std
-		}
-	default:
-		limit := math.Sqrt(6 / float64(in+out))
-		for i := range w {
-			w[i] = (2*rng.Float64() - 1) * limit
-		}
-	}
-	return &Dense{
-		W: &Param{Name: name + ".W", Value: denseOf(dt, w, in, out), Decay: true},
-		B: &Param{Name: name + ".b", Value: tensor.New(tensor.WithShape(1, out), tensor.Of(dt))},
-	}
-}
-
-func denseOf(dt tensor.Dtype, v []float64, shape ...int) *tensor.Dense {
-	if dt == tensor.Float32 {
-		f := make([]float32, len(v))
-		for i, x := range v {
-			f[i] = float32(x)
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(f))
-	}
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(v))
-}
-
-// Params returns W then b.
-func (d *Dense) Params() []*Param { return []*Param{d.W, d.B} }
-
-// Forward computes x·W + b. The (1,Out) bias is broadcast down the batch axis; a vector bias with
-// the other pattern would broadcast along the wrong axis, silently when batch == Out.
-func (d *Dense) Forward(s *Scope, x *G.Node) (*G.Node, error) {
-	xw, err := G.Mul(x, s.Param(d.W))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.W.Name, err)
-	}
-	y, err := G.BroadcastAdd(xw, s.Param(d.B), nil, []byte{0})
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.B.Name, err)
-	}
-	return y, nil
-}
-
-// ActivationLayer applies an Activation.
-type ActivationLayer struct{ Activation }
-
-// Params returns nothing: activations have no weights.
-func (ActivationLayer) Params() []*Param { return nil }
-
-// Forward applies the activation.
-func (a ActivationLayer) Forward(_ *Scope, x *G.Node) (*G.Node, error) {
-	y, err := a.Apply(x)
-	if err != nil {
-		return nil, fmt.Errorf("activation %s: %w", a.Name(), err)
-	}
-	return y, nil
-}
-
-// Dropout zeroes each unit with probability P in the training graph and is absent from inference
-// graphs. It multiplies by a mask input (see Mask) rather than using gorgonia.Dropout, which in
-// v0.9.18 scales the gradient by 1/p instead of 1/(1-p), seeds its RNG from the clock, hashes
-// Dropout(x,0.2) and Dropout(x,0.8) to one node, and keeps its train/eval switch on the op shared
-// by every machine on the graph.
-type Dropout struct {
-	P    float64
-	Name string
-}
-
-// Params returns nothing: the mask is an input, not a learnable.
-func (*Dropout) Params() []*Param { return nil }
-
-// Forward multiplies x by a fresh mask input in training and returns x unchanged otherwise.
-func (d *Dropout) Forward(s *Scope, x *G.Node) (*G.Node, error) {
-	if !s.training || d.P == 0 {
-		return x, nil
-	}
-	shape := x.Shape()
-	value := tensor.New(tensor.WithShape(shape...), tensor.Of(s.dt))
-	node := G.NewTensor(s.g, s.dt, len(shape), G.WithShape(shape...), G.WithName(d.Name+".mask"), G.WithValue(value))
-	s.masks = append(s.masks, &Mask{Node: node, P: d.P, Value: value})
-	y, err := G.HadamardProd(x, node)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", d.Name, err)
-	}
-	return y, nil
 }

@@ -95,14 +95,10 @@ func BinaryCrossEntropy(s *Scope, z, y *G.Node) (*G.Node, error) {
 	return G.Mean(l)
 }
 
-// SquaredError returns mean_b sum_k 1/2 (y[b,k] - p[b,k])², the tutorial's L = 1/2 (y - ŷ)² for
-// predictions p.
-func SquaredError(s *Scope, p, y *G.Node) (*G.Node, error) {
-	d, err := G.Sub(p, y)
-	if err != nil {
-		return nil, err
-	}
-	sq, err := G.Square(d)
+// HalfSumSquaredError returns mean_b sum_k 1/2 (y[b,k] - p[b,k])², the tutorial's
+// L = 1/2 (y - ŷ)² for predictions p (the loss HalfSquaredError).
+func HalfSumSquaredError(s *Scope, p, y *G.Node) (*G.Node, error) {
+	sq, err := squaredDiff(p, y)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +111,25 @@ func SquaredError(s *Scope, p, y *G.Node) (*G.Node, error) {
 		return nil, err
 	}
 	return G.HadamardProd(s.Constant(0.5), mean)
+}
+
+// MeanSquaredError returns mean_{b,k} (y[b,k] - p[b,k])², the mean over every element, as Keras'
+// "mse" and PyTorch's MSELoss (reduction "mean") compute it (the loss MSE).
+func MeanSquaredError(p, y *G.Node) (*G.Node, error) {
+	sq, err := squaredDiff(p, y)
+	if err != nil {
+		return nil, err
+	}
+	return G.Mean(sq)
+}
+
+// squaredDiff returns (p - y)², element-wise.
+func squaredDiff(p, y *G.Node) (*G.Node, error) {
+	d, err := G.Sub(p, y)
+	if err != nil {
+		return nil, err
+	}
+	return G.Square(d)
 }
 
 func negMean(prod *G.Node, err error) (*G.Node, error) {
@@ -139,7 +154,7 @@ func SampleLoss(loss string, logits []float64, label int) float64 {
 	case BCE:
 		z, y := logits[0], float64(label)
 		return math.Max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
-	case MSE:
+	case MSE, HalfSquaredError:
 		var l float64
 		for k, z := range logits {
 			t := 0.0 // one-hot target; a single output's target is the label itself (0 or 1)
@@ -147,9 +162,12 @@ func SampleLoss(loss string, logits []float64, label int) float64 {
 				t = 1
 			}
 			d := sigmoid(z) - t
-			l += 0.5 * d * d
+			l += d * d
 		}
-		return l
+		if loss == MSE {
+			return l / float64(len(logits))
+		}
+		return l / 2
 	default:
 		return logSumExp(logits) - logits[label]
 	}

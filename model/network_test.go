@@ -9,7 +9,7 @@ import (
 )
 
 func TestSameSeedSameWeights(t *testing.T) {
-	for _, dt := range DTypes {
+	for _, dt := range dtypeNames {
 		cfg := withDropout(withDType(MLP(20, []int{16, 8}, 4), dt), 0.2)
 		a, b, c := mustNew(t, cfg, 7), mustNew(t, cfg, 7), mustNew(t, cfg, 8)
 		pa, pb, pc := a.Params(), b.Params(), c.Params()
@@ -24,10 +24,10 @@ func TestSameSeedSameWeights(t *testing.T) {
 			if !slicesEqual(va, vb) {
 				t.Errorf("%s: %s differs between two models with seed 7", dt, pa[i].Name)
 			}
-			if pa[i].Decay && slicesEqual(va, vc) {
+			if pa[i].Penalized && slicesEqual(va, vc) {
 				t.Errorf("%s: %s is the same with seeds 7 and 8", dt, pa[i].Name)
 			}
-			if !pa[i].Decay {
+			if !pa[i].Penalized {
 				for _, v := range va {
 					if v != 0 {
 						t.Errorf("%s: bias %s = %g, want zero", dt, pa[i].Name, v)
@@ -97,7 +97,7 @@ func meanStd(v []float64) (mean, std float64) {
 
 func TestInitialisation(t *testing.T) {
 	const in, hidden, out = 784, 256, 10
-	for _, dt := range DTypes {
+	for _, dt := range dtypeNames {
 		for _, act := range Activations() {
 			a, err := ActivationByName(act)
 			if err != nil {
@@ -156,8 +156,8 @@ func checkGlorot(t *testing.T, what string, w []float64, fanIn, fanOut int) {
 
 type plainActivation struct{}
 
-func (plainActivation) Name() string                     { return "plain" }
-func (plainActivation) Apply(x *G.Node) (*G.Node, error) { return x, nil }
+func (plainActivation) Name() string                               { return "plain" }
+func (plainActivation) Apply(_ *Scope, x *G.Node) (*G.Node, error) { return x, nil }
 
 // TestSameShapedLayersAreDistinct: gorgonia hash-conses nodes by name and shape, so two layers
 // whose weights have the same shape would silently share one node if their names collided. In an
@@ -239,7 +239,7 @@ func TestSameShapedLayersAreDistinct(t *testing.T) {
 // TestInferenceSeesTrainingUpdates: an inference machine built before a training step computes
 // with the updated weights when run after it, exactly as a freshly built graph does.
 func TestInferenceSeesTrainingUpdates(t *testing.T) {
-	for _, dt := range DTypes {
+	for _, dt := range dtypeNames {
 		t.Run(dt, func(t *testing.T) {
 			cfg := withDType(withAct(MLP(5, []int{6}, 3), "tanh"), dt)
 			net := mustNew(t, cfg, 9)
@@ -307,7 +307,7 @@ func TestInferenceSeesTrainingUpdates(t *testing.T) {
 
 // TestTrainingReducesLoss: both dtypes build, run and learn, for every loss.
 func TestTrainingReducesLoss(t *testing.T) {
-	for _, dt := range DTypes {
+	for _, dt := range dtypeNames {
 		for _, loss := range Losses {
 			t.Run(dt+"/"+loss, func(t *testing.T) {
 				outputs := 3

@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 
 	"gorgonia.org/tensor"
 )
@@ -24,22 +23,29 @@ import (
 //	magic    15 bytes  "gorgonet-model\n"
 //	version  uint32    FormatVersion
 //	length   uint64    length of the payload in bytes
-//	payload  gob       a Saved minus the Network, plus the Config and every Param as TensorData
+//	payload  gob       the NetworkSpec, every parameter by name (TensorData), Meta and Extra
 //	checksum 32 bytes  SHA-256 of the payload
 //
-// Loading checks, in order: the magic, the version (a newer one is refused), the length against
-// MaxFileBytes and what is actually there, the checksum, the gob payload, the config (Validate),
-// and that every param's name, shape and dtype match what the config builds.
+// Loading checks, in order: the magic, the version, the length against MaxFileBytes and what is
+// actually there, the checksum, the gob payload, every stored tensor's shape against its values,
+// then it rebuilds the network from its spec with the registered layer builders (never allocating
+// more parameters than the file holds values) and assigns every tensor by name, refusing missing,
+// unexpected and mismatched names together (*WeightsError) and NaN or infinite values
+// (*NonFiniteError). Saving checks the other way round: every layer describes itself, the spec
+// rebuilds a network with the same parameters and the same spec, and no value is NaN or infinite;
+// so a file loads as exactly the network that was saved, or not at all.
 
-// FormatVersion is the version of the model file format this package writes and reads.
-const FormatVersion = 1
+// FormatVersion is the version of the model file format this package writes and reads. Version 1
+// (gorgonet before layer specs) stored a Config and could silently drop layers; it is refused with
+// a *VersionError that says so.
+const FormatVersion = 2
 
 // MaxFileBytes bounds the payload a header may announce (2 GiB).
 const MaxFileBytes = 2 << 30
 
 var fileMagic = []byte("gorgonet-model\n")
 
-// Saved is the content of a model file: the network, free-form metadata (the training flags and
+// Saved is the content of a model file: the network, free-form metadata (the training command and
 // final metrics, shown by 'mnist eval'), and opaque blobs other packages keep with the model (the
 // training state of a checkpoint).
 type Saved struct {
@@ -67,6 +73,22 @@ func TensorDataOf(d *tensor.Dense) TensorData {
 	return td
 }
 
+// Dtype returns the element type of the values held: Float32 or Float64.
+func (td TensorData) Dtype() tensor.Dtype {
+	if td.F64 != nil {
+		return tensor.Float64
+	}
+	return tensor.Float32
+}
+
+// String returns "(784, 128) float32".
+func (td TensorData) String() string {
+	return fmt.Sprintf("%v %v", tensor.Shape(td.Shape), td.Dtype())
+}
+
+// len returns the number of values held.
+func (td TensorData) len() int { return len(td.F32) + len(td.F64) }
+
 // CopyInto copies the values into d after checking shape and dtype.
 func (td TensorData) CopyInto(name string, d *tensor.Dense) error {
 	if !tensor.Shape(td.Shape).Eq(d.Shape()) {
@@ -74,12 +96,12 @@ func (td TensorData) CopyInto(name string, d *tensor.Dense) error {
 	}
 	switch v := d.Data().(type) {
 	case []float32:
-		if len(td.F32) != len(v) {
+		if len(td.F32) != len(v) || td.F64 != nil {
 			return fmt.Errorf("%s: %d float32 values, want %d", name, len(td.F32), len(v))
 		}
 		copy(v, td.F32)
 	case []float64:
-		if len(td.F64) != len(v) {
+		if len(td.F64) != len(v) || td.F32 != nil {
 			return fmt.Errorf("%s: %d float64 values, want %d", name, len(td.F64), len(v))
 		}
 		copy(v, td.F64)
@@ -87,30 +109,32 @@ func (td TensorData) CopyInto(name string, d *tensor.Dense) error {
 	return nil
 }
 
-type payload struct {
-	Config Config
-	Names  []string
-	Params []TensorData
-	Meta   map[string]string
-	Extra  map[string][]byte
+type storedTensor struct {
+	Name   string
+	Tensor TensorData
 }
 
-// Write writes s to w in the model file format.
+type payload struct {
+	Network NetworkSpec
+	Weights []storedTensor // in Network.Params order
+	Meta    map[string]string
+	Extra   map[string][]byte
+}
+
+// Write writes s to w in the model file format. It refuses a network that could not be loaded back
+// as the same network: a layer that cannot describe itself (*NotDescribableError), a kind or an
+// activation that is not registered (*UnregisteredError), a spec that rebuilds other parameters,
+// and weights that are NaN or infinite (*NonFiniteError).
 func Write(w io.Writer, s Saved) error {
-	p := payload{Config: s.Net.Config, Meta: s.Meta, Extra: s.Extra}
-	for _, prm := range s.Net.Params() {
-		p.Names = append(p.Names, prm.Name)
-		p.Params = append(p.Params, TensorDataOf(prm.Value))
+	body, err := encodePayload(s)
+	if err != nil {
+		return err
 	}
-	var body bytes.Buffer
-	if err := gob.NewEncoder(&body).Encode(p); err != nil {
-		return fmt.Errorf("model file: encode: %w", err)
-	}
-	sum := sha256.Sum256(body.Bytes())
+	sum := sha256.Sum256(body)
 	var head [4 + 8]byte
 	binary.BigEndian.PutUint32(head[:4], FormatVersion)
-	binary.BigEndian.PutUint64(head[4:], uint64(body.Len()))
-	for _, b := range [][]byte{fileMagic, head[:], body.Bytes(), sum[:]} {
+	binary.BigEndian.PutUint64(head[4:], uint64(len(body)))
+	for _, b := range [][]byte{fileMagic, head[:], body, sum[:]} {
 		if _, err := w.Write(b); err != nil {
 			return err
 		}
@@ -118,102 +142,165 @@ func Write(w io.Writer, s Saved) error {
 	return nil
 }
 
-// Read reads a model file from r and rebuilds the network it holds.
-func Read(r io.Reader) (Saved, error) {
-	br := bufio.NewReader(r)
-	magic := make([]byte, len(fileMagic))
-	if n, err := io.ReadFull(br, magic); err != nil || !bytes.Equal(magic, fileMagic) {
-		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-			return Saved{}, fmt.Errorf("model file: %w", err) // a read error (a directory, say)
-		}
-		if n == 0 {
-			return Saved{}, errors.New("not a gorgonet model file: it is empty")
-		}
-		return Saved{}, errors.New("not a gorgonet model file: wrong magic bytes")
+func encodePayload(s Saved) ([]byte, error) {
+	net := s.Net
+	if net == nil {
+		return nil, errors.New("model file: no network to save")
 	}
-	var head [12]byte
-	if _, err := io.ReadFull(br, head[:]); err != nil {
-		return Saved{}, errors.New("model file is truncated: incomplete header")
+	if err := net.Validate(); err != nil {
+		return nil, fmt.Errorf("model file: %w", err)
 	}
-	if v := binary.BigEndian.Uint32(head[:4]); v != FormatVersion {
-		if v > FormatVersion {
-			return Saved{}, fmt.Errorf("model file format version %d is newer than this program's (%d): update gorgonet", v, FormatVersion)
+	spec, err := net.Spec()
+	if err != nil {
+		return nil, fmt.Errorf("model file: %w", err)
+	}
+	if err := checkRebuilds(net, spec); err != nil {
+		return nil, fmt.Errorf("model file: %w", err)
+	}
+	p := payload{Network: spec, Meta: s.Meta, Extra: s.Extra}
+	for _, prm := range net.Params() {
+		if err := checkFinite(prm.Name, prm.Value); err != nil {
+			return nil, fmt.Errorf("model file: %w", err)
 		}
-		return Saved{}, fmt.Errorf("model file format version %d is not supported (this program reads %d)", v, FormatVersion)
-	}
-	length := binary.BigEndian.Uint64(head[4:])
-	if length > MaxFileBytes {
-		return Saved{}, fmt.Errorf("model file is corrupt: header announces %d bytes of payload", length)
+		p.Weights = append(p.Weights, storedTensor{Name: prm.Name, Tensor: TensorDataOf(prm.Value)})
 	}
 	var body bytes.Buffer
-	n, err := io.Copy(&body, io.LimitReader(br, int64(length)))
+	if err := gob.NewEncoder(&body).Encode(p); err != nil {
+		return nil, fmt.Errorf("model file: encode: %w", err)
+	}
+	return body.Bytes(), nil
+}
+
+// checkRebuilds builds a network from spec, as loading will, and checks that it has the same
+// parameters (names, shapes, dtypes, order) and describes itself with the same spec.
+func checkRebuilds(net *Network, spec NetworkSpec) error {
+	again, err := Build(spec, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return err
+	}
+	have, got := net.Params(), again.Params()
+	for i := range max(len(have), len(got)) {
+		if i >= len(have) || i >= len(got) || have[i].Name != got[i].Name ||
+			!have[i].Value.Shape().Eq(got[i].Value.Shape()) || have[i].Value.Dtype() != got[i].Value.Dtype() {
+			return fmt.Errorf("the layers' specs rebuild other parameters than the network has (parameter %d): a layer's Describe or its registered builder loses something", i+1)
+		}
+	}
+	respec, err := again.Spec()
+	if err != nil {
+		return err
+	}
+	if !respec.Equal(spec) {
+		return fmt.Errorf("the layers' specs do not survive a rebuild: a layer's Describe or its registered builder loses something")
+	}
+	return nil
+}
+
+// Read reads a model file from r and rebuilds the network it holds.
+func Read(r io.Reader) (Saved, error) {
+	p, err := readPayload(r)
+	if err != nil {
+		return Saved{}, err
+	}
+	weights, total, err := p.weights()
+	if err != nil {
+		return Saved{}, err
+	}
+	net, err := build(p.Network, rand.New(rand.NewPCG(0, 0)), total)
 	if err != nil {
 		return Saved{}, fmt.Errorf("model file: %w", err)
 	}
-	if uint64(n) < length {
-		return Saved{}, fmt.Errorf("model file is truncated: %d of %d payload bytes", n, length)
-	}
-	var sum [32]byte
-	if _, err := io.ReadFull(br, sum[:]); err != nil {
-		return Saved{}, errors.New("model file is truncated: incomplete checksum")
-	}
-	if _, err := br.ReadByte(); err == nil {
-		return Saved{}, errors.New("model file is corrupt: data after the checksum")
-	}
-	if sha256.Sum256(body.Bytes()) != sum {
-		return Saved{}, errors.New("model file is corrupt: checksum mismatch")
-	}
-	var p payload
-	if err := decodeGob(body.Bytes(), &p); err != nil {
-		return Saved{}, fmt.Errorf("model file is corrupt: %w", err)
-	}
-	if err := p.Config.Validate(); err != nil {
+	if err := net.SetWeights(weights); err != nil {
 		return Saved{}, fmt.Errorf("model file: %w", err)
-	}
-	if err := checkShapes(p); err != nil {
-		return Saved{}, fmt.Errorf("model file: weights disagree with the config: %w", err)
-	}
-	// Build the architecture the config describes (weights are then overwritten).
-	net, err := New(p.Config, rand.New(rand.NewPCG(0, 0)))
-	if err != nil {
-		return Saved{}, fmt.Errorf("model file: %w", err)
-	}
-	params := net.Params()
-	if len(p.Params) != len(params) || len(p.Names) != len(params) {
-		return Saved{}, fmt.Errorf("model file: %d weight tensors, the config %s needs %d", len(p.Params), p.Config, len(params))
-	}
-	for i, prm := range params {
-		if p.Names[i] != prm.Name {
-			return Saved{}, fmt.Errorf("model file: weight %d is %q, want %q", i, p.Names[i], prm.Name)
-		}
-		if err := p.Params[i].CopyInto(prm.Name, prm.Value); err != nil {
-			return Saved{}, fmt.Errorf("model file: weights disagree with the config: %w", err)
-		}
 	}
 	return Saved{Net: net, Meta: p.Meta, Extra: p.Extra}, nil
 }
 
-// checkShapes compares the stored tensors with the dense layers the config describes before any
-// of them is allocated, so that a crafted config cannot ask for more memory than the file holds.
-func checkShapes(p payload) error {
-	sizes := p.Config.Sizes()
-	want := 2 * (len(sizes) - 1)
-	if len(p.Params) != want || len(p.Names) != want {
-		return fmt.Errorf("%d weight tensors, the config %s needs %d", len(p.Params), p.Config, want)
+// ReadWeights reads only the weights of a model file, by name, without rebuilding its network (so
+// its layer kinds need not be registered): for Network.SetWeights on a network the caller built.
+func ReadWeights(r io.Reader) (Weights, error) {
+	p, err := readPayload(r)
+	if err != nil {
+		return nil, err
 	}
-	for i := 0; i+1 < len(sizes); i++ {
-		w, b := p.Params[2*i], p.Params[2*i+1]
-		if !slices.Equal(w.Shape, []int{sizes[i], sizes[i+1]}) || !slices.Equal(b.Shape, []int{1, sizes[i+1]}) {
-			return fmt.Errorf("layer %d: shapes %v and %v, want [%d %d] and [1 %d]", i+1, w.Shape, b.Shape, sizes[i], sizes[i+1], sizes[i+1])
-		}
-		for _, t := range []TensorData{w, b} {
-			n := t.Shape[0] * t.Shape[1]
-			if len(t.F32) != n && len(t.F64) != n {
-				return fmt.Errorf("layer %d: %d+%d values for shape %v", i+1, len(t.F32), len(t.F64), t.Shape)
+	w, _, err := p.weights()
+	return w, err
+}
+
+// weights checks every stored tensor (a name, values that match the shape, no name twice) and
+// returns them by name with the number of values they hold in all.
+func (p payload) weights() (Weights, int64, error) {
+	w := Weights{}
+	var total int64
+	for i, st := range p.Weights {
+		n := int64(1)
+		for _, d := range st.Tensor.Shape {
+			if d <= 0 || n > MaxParams/int64(d) {
+				return nil, 0, formatErr(ErrCorrupt, "tensor %d (%q) has shape %v", i+1, st.Name, st.Tensor.Shape)
 			}
+			n *= int64(d)
 		}
+		if len(st.Tensor.Shape) == 0 || int64(st.Tensor.len()) != n || (st.Tensor.F32 != nil && st.Tensor.F64 != nil) {
+			return nil, 0, formatErr(ErrCorrupt, "tensor %d (%q) holds %d values for shape %v", i+1, st.Name, st.Tensor.len(), st.Tensor.Shape)
+		}
+		if _, dup := w[st.Name]; dup || st.Name == "" {
+			return nil, 0, formatErr(ErrCorrupt, "tensor name %q is empty or stored twice", st.Name)
+		}
+		w[st.Name] = st.Tensor
+		total += n
 	}
-	return nil
+	if total > MaxParams {
+		return nil, 0, formatErr(ErrCorrupt, "the tensors hold %d values, more than MaxParams (%d)", total, MaxParams)
+	}
+	return w, total, nil
+}
+
+// readPayload checks the envelope (magic, version, length, checksum) and decodes the payload.
+func readPayload(r io.Reader) (payload, error) {
+	br := bufio.NewReader(r)
+	magic := make([]byte, len(fileMagic))
+	if n, err := io.ReadFull(br, magic); err != nil || !bytes.Equal(magic, fileMagic) {
+		if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return payload{}, fmt.Errorf("model file: %w", err) // a read error (a directory, say)
+		}
+		if n == 0 {
+			return payload{}, formatErr(ErrNotModelFile, "it is empty")
+		}
+		return payload{}, formatErr(ErrNotModelFile, "wrong magic bytes")
+	}
+	var head [12]byte
+	if _, err := io.ReadFull(br, head[:]); err != nil {
+		return payload{}, formatErr(ErrTruncated, "incomplete header")
+	}
+	if v := binary.BigEndian.Uint32(head[:4]); v != FormatVersion {
+		return payload{}, &VersionError{Version: int(v), Want: FormatVersion}
+	}
+	length := binary.BigEndian.Uint64(head[4:])
+	if length > MaxFileBytes {
+		return payload{}, formatErr(ErrCorrupt, "header announces %d bytes of payload", length)
+	}
+	var body bytes.Buffer
+	n, err := io.Copy(&body, io.LimitReader(br, int64(length)))
+	if err != nil {
+		return payload{}, fmt.Errorf("model file: %w", err)
+	}
+	if uint64(n) < length {
+		return payload{}, formatErr(ErrTruncated, "%d of %d payload bytes", n, length)
+	}
+	var sum [32]byte
+	if _, err := io.ReadFull(br, sum[:]); err != nil {
+		return payload{}, formatErr(ErrTruncated, "incomplete checksum")
+	}
+	if _, err := br.ReadByte(); err == nil {
+		return payload{}, formatErr(ErrCorrupt, "data after the checksum")
+	}
+	if sha256.Sum256(body.Bytes()) != sum {
+		return payload{}, formatErr(ErrCorrupt, "checksum mismatch")
+	}
+	var p payload
+	if err := decodeGob(body.Bytes(), &p); err != nil {
+		return payload{}, formatErr(ErrCorrupt, "%v", err)
+	}
+	return p, nil
 }
 
 // decodeGob decodes b into v. encoding/gob is documented as safe against corrupt input, but a
@@ -249,6 +336,24 @@ func Load(path string) (Saved, error) {
 		return Saved{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
+}
+
+// LoadWeights reads the model file at path and assigns its weights, by name, to net, a network the
+// caller built: strictly, as Network.SetWeights does. The file's layer kinds need not be registered.
+func LoadWeights(path string, net *Network) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w, err := ReadWeights(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := net.SetWeights(w); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
 }
 
 // WriteFileAtomic calls write with a temporary file in path's directory and, when it succeeds,

@@ -8,11 +8,12 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// Every malformed model file is refused with an error that says what is wrong.
+// Every malformed model file is refused with an error of the right kind that says what is wrong.
 func TestReadRejects(t *testing.T) {
 	net := mustNew(t, MLP(3, []int{2}, 2), 1)
 	valid := fileOf(t, Saved{Net: net})
@@ -30,24 +31,26 @@ func TestReadRejects(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		in   []byte
+		kind error // the FormatError kind, or nil for a *VersionError
 		want string
 	}{
-		{"empty", nil, "it is empty"},
-		{"a PNG", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), "wrong magic"},
-		{"text", []byte("hello, world, this is not a model"), "wrong magic"},
-		{"magic cut", valid[:5], "wrong magic"},
-		{"flipped magic byte", at(valid, 3, 0x20), "wrong magic"},
-		{"header cut", valid[:len(fileMagic)+7], "incomplete header"},
-		{"newer version", version(FormatVersion + 1), "newer than this program's"},
-		{"version 0", version(0), "not supported"},
-		{"huge length", length(1 << 62), "announces"},
-		{"length beyond the file", length(uint64(len(valid))), "truncated"},
-		{"payload cut", valid[:len(valid)/2], "truncated"},
-		{"checksum cut", valid[:len(valid)-1], "incomplete checksum"},
-		{"trailing byte", append(bytes.Clone(valid), '\n'), "data after the checksum"},
-		{"flipped payload byte", at(valid, len(valid)/2, 0x01), "checksum mismatch"},
-		{"flipped checksum byte", at(valid, len(valid)-1, 0x80), "checksum mismatch"},
-		{"gob behind a valid checksum", wrapPayload(encodePayload(t, []int{1, 2, 3}), FormatVersion), "corrupt"},
+		{"empty", nil, ErrNotModelFile, "it is empty"},
+		{"a PNG", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), ErrNotModelFile, "wrong magic"},
+		{"text", []byte("hello, world, this is not a model"), ErrNotModelFile, "wrong magic"},
+		{"magic cut", valid[:5], ErrNotModelFile, "wrong magic"},
+		{"flipped magic byte", at(valid, 3, 0x20), ErrNotModelFile, "wrong magic"},
+		{"header cut", valid[:len(fileMagic)+7], ErrTruncated, "incomplete header"},
+		{"newer version", version(FormatVersion + 1), nil, "newer than this program's"},
+		{"version 1", version(1), nil, "older gorgonet"},
+		{"version 0", version(0), nil, "older gorgonet"},
+		{"huge length", length(1 << 62), ErrCorrupt, "announces"},
+		{"length beyond the file", length(uint64(len(valid))), ErrTruncated, "truncated"},
+		{"payload cut", valid[:len(valid)/2], ErrTruncated, "truncated"},
+		{"checksum cut", valid[:len(valid)-1], ErrTruncated, "incomplete checksum"},
+		{"trailing byte", append(bytes.Clone(valid), '\n'), ErrCorrupt, "data after the checksum"},
+		{"flipped payload byte", at(valid, len(valid)/2, 0x01), ErrCorrupt, "checksum mismatch"},
+		{"flipped checksum byte", at(valid, len(valid)-1, 0x80), ErrCorrupt, "checksum mismatch"},
+		{"gob behind a valid checksum", wrapPayload(gobOf(t, []int{1, 2, 3}), FormatVersion), ErrCorrupt, "corrupt"},
 	} {
 		s, err := Read(bytes.NewReader(c.in))
 		if err == nil || s.Net != nil {
@@ -57,26 +60,47 @@ func TestReadRejects(t *testing.T) {
 		if !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %q, want it to contain %q", c.name, err, c.want)
 		}
+		var fe *FormatError
+		var ve *VersionError
+		switch {
+		case c.kind == nil && !errors.As(err, &ve):
+			t.Errorf("%s: error %q is not a *VersionError", c.name, err)
+		case c.kind != nil && (!errors.Is(err, c.kind) || !errors.As(err, &fe)):
+			t.Errorf("%s: error %q is not a *FormatError of kind %v", c.name, err, c.kind)
+		}
 	}
 }
 
-// Payloads behind a valid checksum that decode but describe no valid network are refused before
-// any layer is allocated: these would otherwise index out of range or allocate without bound.
+// Payloads behind a valid checksum that decode but describe no valid network, or weights that do
+// not fit it, are refused before any layer is allocated beyond what the file holds.
 func TestReadCraftedPayloads(t *testing.T) {
 	want := map[string]string{
-		"unknown loss":    "Loss",
-		"wrong shape":     "shapes",
-		"too few values":  "values",
-		"wrong name":      `"evil"`,
-		"missing tensors": "weight tensors",
-		"wrapping count":  "MaxParams",
-		"huge layers":     "MaxParams",
-		"negative inputs": "Inputs",
-		"gob of a string": "corrupt",
-		"gob of a map":    "corrupt",
-		"empty":           "corrupt",
+		"unknown loss":               "Loss",
+		"wrong shape":                "mismatched hidden1.W",
+		"too few values":             "holds 1 values",
+		"wrong name":                 "missing hidden1.b; unexpected evil",
+		"duplicate name":             "stored twice",
+		"missing tensors":            "more than the 12 values the file holds",
+		"extra tensor":               "unexpected extra.W",
+		"wrapping count":             "has shape",
+		"huge layer":                 "more than the 14 values the file holds",
+		"layer larger than the file": "more than the 14 values the file holds",
+		"negative inputs":            "Inputs",
+		"unknown layer kind":         `unknown layer kind "gelu-layer"`,
+		"unknown activation":         `unknown activation "gelu"`,
+		"unknown attribute":          `unknown field "bias"`,
+		"attribute not json":         "attributes",
+		"bad dtype":                  "Dtype",
+		"NaN weight":                 "output.W holds NaN",
+		"infinite weight":            "output.b holds -Inf",
+		"duplicate layer":            `layer name "hidden1"`,
+		"float64 in float32":         "stored (3, 2) float64",
+		"gob of a string":            "corrupt",
+		"gob of a map":               "corrupt",
+		"empty":                      "corrupt",
 	}
-	for name, body := range payloadSeeds(t) {
+	seeds := payloadSeeds(t)
+	for name, body := range seeds {
 		s, err := Read(bytes.NewReader(wrapPayload(body, FormatVersion)))
 		if strings.HasPrefix(name, "valid") {
 			if err != nil {
@@ -92,37 +116,78 @@ func TestReadCraftedPayloads(t *testing.T) {
 			t.Errorf("%s: error %q, want it to contain %q", name, err, w)
 		}
 	}
-}
-
-// Save then Load gives back the network, metadata and extras.
-func TestSaveLoadRoundTrip(t *testing.T) {
-	net := mustNew(t, withDropout(MLP(5, []int{4, 3}, 2), 0.25), 7)
-	path := filepath.Join(t.TempDir(), "m.model")
-	meta, extra := map[string]string{"command": "mnist train"}, map[string][]byte{"state": {9, 8, 7}}
-	if err := Save(path, Saved{Net: net, Meta: meta, Extra: extra}); err != nil {
-		t.Fatal(err)
-	}
-	got, err := Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !got.Net.Config.Equal(net.Config) || got.Meta["command"] != "mnist train" || !bytes.Equal(got.Extra["state"], extra["state"]) {
-		t.Fatalf("read back %v %v %v", got.Net.Config, got.Meta, got.Extra)
-	}
-	for i, p := range net.Params() {
-		if a, b := f64s(t, p.Value), f64s(t, got.Net.Params()[i].Value); !equalFloats(a, b) {
-			t.Fatalf("param %s differs after the round trip", p.Name)
+	for name := range want {
+		if _, ok := seeds[name]; !ok {
+			t.Errorf("no seed %q", name)
 		}
 	}
-	// Load names the file in its errors.
-	if err := os.WriteFile(path, []byte("junk"), 0o644); err != nil {
-		t.Fatal(err)
+	// The kinds a caller tests for.
+	kinds := map[string]any{
+		"unknown layer kind": new(*UnregisteredError), "unknown activation": new(*UnregisteredError),
+		"wrong name": new(*WeightsError), "NaN weight": new(*NonFiniteError), "duplicate layer": new(*DuplicateNameError),
 	}
-	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path) {
-		t.Errorf("Load of junk: error %v does not name %s", err, path)
+	for name, target := range kinds {
+		_, err := Read(bytes.NewReader(wrapPayload(seeds[name], FormatVersion)))
+		if !errors.As(err, target) {
+			t.Errorf("%s: error %v is not a %T", name, err, target)
+		}
 	}
-	if _, err := Load(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("Load of a missing file: %v", err)
+	var we *WeightsError
+	_, err := Read(bytes.NewReader(wrapPayload(seeds["wrong name"], FormatVersion)))
+	if errors.As(err, &we) && (!slices.Equal(we.Missing, []string{"hidden1.b"}) || !slices.Equal(we.Unexpected, []string{"evil"})) {
+		t.Errorf("wrong name: missing %v, unexpected %v", we.Missing, we.Unexpected)
+	}
+}
+
+// Save then Load gives back the network (the same spec, bit-identical weights), metadata and
+// extras, in both dtypes.
+func TestSaveLoadRoundTrip(t *testing.T) {
+	for _, dt := range dtypeNames {
+		net := mustNew(t, withDType(withDropout(MLP(5, []int{4, 3}, 2), 0.25), dt), 7)
+		path := filepath.Join(t.TempDir(), "m.model")
+		meta, extra := map[string]string{"command": "mnist train"}, map[string][]byte{"state": {9, 8, 7}}
+		if err := Save(path, Saved{Net: net, Meta: meta, Extra: extra}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, _ := got.Net.Spec()
+		b, _ := net.Spec()
+		if !a.Equal(b) || got.Net.String() != net.String() || got.Meta["command"] != "mnist train" || !bytes.Equal(got.Extra["state"], extra["state"]) {
+			t.Fatalf("read back %v %v %v", got.Net, got.Meta, got.Extra)
+		}
+		for i, p := range net.Params() {
+			if a, b := f64s(t, p.Value), f64s(t, got.Net.Params()[i].Value); !equalFloats(a, b) {
+				t.Fatalf("param %s differs after the round trip", p.Name)
+			}
+		}
+		// Load names the file in its errors.
+		if err := os.WriteFile(path, []byte("junk"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("Load of junk: error %v does not name %s", err, path)
+		}
+		if _, err := Load(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("Load of a missing file: %v", err)
+		}
+	}
+}
+
+// A diverged network is not saved.
+func TestWriteRefusesNonFiniteWeights(t *testing.T) {
+	net := mustNew(t, MLP(3, []int{2}, 2), 1)
+	net.Params()[2].Value.Data().([]float32)[3] = float32(math.Inf(1))
+	var b bytes.Buffer
+	err := Write(&b, Saved{Net: net})
+	var nf *NonFiniteError
+	if !errors.As(err, &nf) || nf.Param != "output.W" || nf.Index != 3 {
+		t.Errorf("Write of a network with +Inf in output.W[3]: %v", err)
+	}
+	if b.Len() != 0 {
+		t.Errorf("Write wrote %d bytes before refusing", b.Len())
 	}
 }
 

@@ -76,7 +76,7 @@ func TestSoftmaxCrossEntropyHugeLogits(t *testing.T) {
 	if !allFinite(want) || want < 1000 {
 		t.Fatalf("hand loss %g", want)
 	}
-	for _, dt := range DTypes {
+	for _, dt := range dtypeNames {
 		t.Run(dt, func(t *testing.T) {
 			n := len(hugeLogits)
 			net := mustNew(t, withDType(Perceptron(n, n), dt), 1)
@@ -143,7 +143,7 @@ func TestSoftmaxCrossEntropyHugeLogits(t *testing.T) {
 // and the workaround may be reconsidered; until then it must not be removed.
 func TestGorgoniaSoftmaxBreaksOnHugeLogits(t *testing.T) {
 	want, _ := handSoftmaxXent(hugeLogits, hugeLabels)
-	for _, dt := range DTypes {
+	for _, dt := range dtypeNames {
 		t.Run(dt, func(t *testing.T) {
 			n := len(hugeLogits)
 			y := make([]float64, n*n)
@@ -215,7 +215,7 @@ func TestGorgoniaSoftmaxBreaksOnHugeLogits(t *testing.T) {
 // inputNode returns a matrix input node of dtype dt holding vals.
 func inputNode(t testing.TB, g *G.ExprGraph, dt, name string, vals []float64, r, c int) *G.Node {
 	t.Helper()
-	d := tensor.New(tensor.WithShape(r, c), tensor.Of(withDType(Config{}, dt).Dtype()))
+	d := tensor.New(tensor.WithShape(r, c), tensor.Of(withDType(Config{}, dt).Dtype))
 	setData(t, d, vals)
 	return G.NewMatrix(g, d.Dtype(), G.WithShape(r, c), G.WithName(name), G.WithValue(d))
 }
@@ -241,7 +241,7 @@ func TestBinaryCrossEntropyHugeLogits(t *testing.T) {
 	if !allFinite(want) || want < 100 {
 		t.Fatalf("hand loss %g", want)
 	}
-	for _, dt := range DTypes {
+	for _, dt := range dtypeNames {
 		t.Run(dt, func(t *testing.T) {
 			n := len(bceLogits)
 			// identity inputs and W = the logits: the logits are W, dL/dW is dL/dz

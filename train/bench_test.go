@@ -48,7 +48,7 @@ func BenchmarkTrainStep(b *testing.B) {
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					start := (i * batch) % (train.Len() - batch)
-					if err := tr.step(train, order[start:start+batch], nil); err != nil {
+					if err := tr.run(tr.full, train, order[start:start+batch], nil); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -1,8 +1,7 @@
 package train
 
 import (
-	"fmt"
-	"math"
+	"gorgonet/model"
 	"slices"
 	"strings"
 )
@@ -24,14 +23,15 @@ func DefaultLearnRate(optimizer string) float64 {
 	return 0.001
 }
 
-// Config holds the training hyperparameters. Zero fields take the defaults of Defaults.
+// Config holds the training hyperparameters. NewTrainer gives zero fields their defaults
+// (WithDefaults): the zero Config is Defaults().
 type Config struct {
-	Optimizer string  // sgd, momentum, adam or rmsprop
+	Optimizer string  // sgd, momentum, adam or rmsprop; "" means adam
 	LearnRate float64 // step size; 0 means DefaultLearnRate(Optimizer)
-	Momentum  float64 // momentum coefficient of "momentum" (default 0.9)
-	Rho       float64 // RMSProp's decay of the squared-gradient average (default 0.9, as Keras and PyTorch; gorgonia's own default is 0.999)
-	Epochs    int     // passes over the training set
-	BatchSize int     // samples per step; the last partial batch of an epoch is skipped (its samples come in other epochs' batches, the order being reshuffled)
+	Momentum  float64 // momentum coefficient of "momentum"; 0 means 0.9
+	Rho       float64 // RMSProp's decay of the squared-gradient average; 0 means 0.9, as Keras and PyTorch (gorgonia's own default is 0.999)
+	Epochs    int     // passes over the training set; 0 means 10
+	BatchSize int     // samples per step; 0 means 100. Every sample is used in every epoch: the last batch of an epoch holds the remainder when BatchSize does not divide the set
 	Seed      uint64  // seeds the batch order and the dropout masks of every epoch
 	Schedule  Schedule
 	// Patience > 0 stops training when the validation loss has not improved for that many
@@ -41,11 +41,13 @@ type Config struct {
 
 // Defaults returns the default training config: Adam, learning rate 0.001, batch 100, 10 epochs.
 func Defaults() Config {
-	return Config{Optimizer: "adam", LearnRate: 0.001, Momentum: 0.9, Rho: 0.9, Epochs: 10, BatchSize: 100, Seed: 1}
+	return Config{Optimizer: "adam", LearnRate: 0.001, Momentum: 0.9, Rho: 0.9, Epochs: 10, BatchSize: 100, Seed: 1,
+		Schedule: Schedule{}.withDefaults()}
 }
 
-// withDefaults fills zero fields.
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with its zero fields set to their defaults (the learning rate to the
+// optimizer's).
+func (c Config) WithDefaults() Config {
 	d := Defaults()
 	if c.Optimizer == "" {
 		c.Optimizer = d.Optimizer
@@ -65,35 +67,57 @@ func (c Config) withDefaults() Config {
 	if c.BatchSize == 0 {
 		c.BatchSize = d.BatchSize
 	}
+	c.Schedule = c.Schedule.withDefaults()
 	return c
 }
 
-// Validate checks every field (zero fields taking their defaults) and names the first bad one.
+// Limits of the hyperparameters Validate accepts. They are not settings but guards: a value past
+// one is a typo (an extra zero, a missing decimal point), found before any work rather than after
+// a diverged run.
+const (
+	MaxLearnRate = 1e6
+	MaxEpochs    = 100_000
+	MaxBatchSize = 1 << 20
+	MaxPatience  = 1_000_000
+)
+
+// configErr returns a *model.ConfigError about a field of Config.
+func configErr(field string, value any, format string, args ...any) error {
+	return model.NewConfigError("train", field, value, format, args...)
+}
+
+// Validate checks every field as it is (call WithDefaults first for a config with zero fields)
+// and returns a *ConfigError naming the first bad one.
 func (c Config) Validate() error {
-	c = c.withDefaults()
 	if !slices.Contains(Optimizers, c.Optimizer) {
-		return fmt.Errorf("train config: Optimizer %q: unknown (want one of %s)", c.Optimizer, strings.Join(Optimizers, ", "))
+		return configErr("Optimizer", c.Optimizer, "want one of %s", strings.Join(Optimizers, ", "))
 	}
-	if !(c.LearnRate > 0) || math.IsInf(c.LearnRate, 0) {
-		return fmt.Errorf("train config: LearnRate = %g: must be a positive number", c.LearnRate)
+	if !(c.LearnRate > 0 && c.LearnRate <= MaxLearnRate) {
+		return configErr("LearnRate", c.LearnRate, "must be between 0 and %g, above 0", float64(MaxLearnRate))
 	}
 	if !(c.Momentum >= 0 && c.Momentum < 1) {
-		return fmt.Errorf("train config: Momentum = %g: must be in [0,1)", c.Momentum)
+		return configErr("Momentum", c.Momentum, "must be between 0 and 1 (1 excluded)")
+	}
+	if c.Optimizer == "momentum" && c.Momentum == 0 {
+		return configErr("Momentum", c.Momentum, "must be above 0 with Optimizer \"momentum\" (for none, use sgd)")
 	}
 	if !(c.Rho > 0 && c.Rho < 1) {
-		return fmt.Errorf("train config: Rho = %g: must be in (0,1)", c.Rho)
+		return configErr("Rho", c.Rho, "must be between 0 and 1, both excluded")
 	}
-	if c.Epochs <= 0 {
-		return fmt.Errorf("train config: Epochs = %d: must be positive", c.Epochs)
+	if c.Epochs <= 0 || c.Epochs > MaxEpochs {
+		return configErr("Epochs", c.Epochs, "must be between 1 and %d", MaxEpochs)
 	}
-	if c.BatchSize <= 0 {
-		return fmt.Errorf("train config: BatchSize = %d: must be positive", c.BatchSize)
+	if c.BatchSize <= 0 || c.BatchSize > MaxBatchSize {
+		return configErr("BatchSize", c.BatchSize, "must be between 1 and %d", MaxBatchSize)
 	}
-	if c.Patience < 0 {
-		return fmt.Errorf("train config: Patience = %d: must be >= 0", c.Patience)
+	if c.Patience < 0 || c.Patience > MaxPatience {
+		return configErr("Patience", c.Patience, "must be between 0 and %d", MaxPatience)
 	}
-	if c.Schedule.Warmup >= c.Epochs && c.Schedule.Warmup > 0 {
-		return fmt.Errorf("train config: Warmup = %d: must be shorter than the %d epochs", c.Schedule.Warmup, c.Epochs)
+	if err := c.Schedule.Validate(); err != nil {
+		return err
 	}
-	return c.Schedule.Validate()
+	if c.Schedule.Warmup > 0 && c.Schedule.Warmup >= c.Epochs {
+		return configErr("Schedule.Warmup", c.Schedule.Warmup, "must be less than the %d epochs", c.Epochs)
+	}
+	return nil
 }

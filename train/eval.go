@@ -61,15 +61,15 @@ func (e *Evaluator) Evaluate(s *dataset.Set) (*Result, error) {
 	if err := checkLabels(e.net, s); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	classes := max(s.Classes, e.net.Config.Outputs)
+	classes := max(s.Classes, e.net.Outputs)
 	r := &Result{Predicted: make([]int, s.Len()), Confidence: make([]float64, s.Len()), Confusion: NewConfusion(classes)}
 	var lossSum float64
 	correct := 0
 	err := e.forEachLogits(s, func(i int, logits []float64) {
 		label := int(s.Labels[i])
-		lossSum += model.SampleLoss(e.net.Config.Loss, logits, label)
+		lossSum += model.SampleLoss(e.net.Loss, logits, label)
 		pred := model.Predict(logits)
-		model.Probabilities(e.net.Config.Loss, logits)
+		model.Probabilities(e.net.Loss, logits)
 		conf := logits[min(pred, len(logits)-1)]
 		if len(logits) == 1 && pred == 0 {
 			conf = 1 - logits[0]
@@ -93,7 +93,7 @@ func (e *Evaluator) Probabilities(s *dataset.Set) ([][]float64, error) {
 	out := make([][]float64, s.Len())
 	err := e.forEachLogits(s, func(i int, logits []float64) {
 		p := append([]float64(nil), logits...)
-		model.Probabilities(e.net.Config.Loss, p)
+		model.Probabilities(e.net.Loss, p)
 		out[i] = p
 	})
 	return out, err
@@ -105,8 +105,8 @@ func (e *Evaluator) forEachLogits(s *dataset.Set, fn func(i int, logits []float6
 	if s.Len() == 0 {
 		return fmt.Errorf("evaluate: the %s set is empty", s.Name)
 	}
-	if s.Features != e.net.Config.Inputs {
-		return fmt.Errorf("evaluate: the %s set has %d features per sample, the model takes %d", s.Name, s.Features, e.net.Config.Inputs)
+	if s.Features != e.net.Inputs {
+		return fmt.Errorf("evaluate: the %s set has %d features per sample, the model takes %d", s.Name, s.Features, e.net.Inputs)
 	}
 	idx := make([]int, 0, EvalBatch)
 	fill := func(start, size int, x *tensor.Dense) error {
@@ -123,7 +123,7 @@ func (e *Evaluator) forEachLogits(s *dataset.Set, fn func(i int, logits []float6
 // runBatches runs n samples through inference graphs of up to EvalBatch samples: fill puts samples
 // start..start+size-1 into the graph's input, and fn gets each sample's logits (a reused buffer).
 func (e *Evaluator) runBatches(n int, fill func(start, size int, x *tensor.Dense) error, fn func(i int, logits []float64)) error {
-	logits := make([]float64, e.net.Config.Outputs)
+	logits := make([]float64, e.net.Outputs)
 	k := len(logits)
 	for start := 0; start < n; start += EvalBatch {
 		size := min(EvalBatch, n-start)
@@ -161,11 +161,11 @@ func (e *Evaluator) runBatches(n int, fill func(start, size int, x *tensor.Dense
 // stands for the classes 0 and 1, k > 1 outputs for the classes 0 to k-1. (A model file for
 // another task, say 2 classes, would otherwise index past its logits on MNIST's labels.)
 func checkLabels(net *model.Network, s *dataset.Set) error {
-	classes := max(net.Config.Outputs, 2)
+	classes := max(net.Outputs, 2)
 	for i, l := range s.Labels {
 		if int(l) >= classes {
 			return fmt.Errorf("the %s set has label %d (sample %d), the model %s has outputs for classes 0-%d only",
-				s.Name, l, i, net.Config, classes-1)
+				s.Name, l, i, net, classes-1)
 		}
 	}
 	return nil
@@ -218,7 +218,7 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // Set (for example the grid of a decision-boundary picture). Each row has the model's Inputs
 // values.
 func (e *Evaluator) ProbabilitiesOf(rows [][]float64) ([][]float64, error) {
-	in := e.net.Config.Inputs
+	in := e.net.Inputs
 	fill := func(start, size int, x *tensor.Dense) error {
 		for b, row := range rows[start : start+size] {
 			if len(row) != in {
@@ -238,7 +238,7 @@ func (e *Evaluator) ProbabilitiesOf(rows [][]float64) ([][]float64, error) {
 	out := make([][]float64, len(rows))
 	err := e.runBatches(len(rows), fill, func(i int, logits []float64) {
 		p := append([]float64(nil), logits...)
-		model.Probabilities(e.net.Config.Loss, p)
+		model.Probabilities(e.net.Loss, p)
 		out[i] = p
 	})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 
 	"gorgonet/dataset"
 	"gorgonet/model"
+
+	"gorgonia.org/tensor"
 )
 
 // trainedNet returns a small MLP trained for one epoch on 1,000 digits, so that its predictions
@@ -129,7 +131,7 @@ func TestEvaluateMatchesHandForward(t *testing.T) {
 	_, test := fixMNIST(t)
 	set := test.Limit(300)
 	cfg := model.MLP(784, []int{16}, 10)
-	cfg.DType, cfg.L2 = "float64", 1e-3
+	cfg.Dtype, cfg.L2 = tensor.Float64, 1e-3
 	net := evalTrainedNet(t, cfg)
 	ps := net.Params()
 	if len(ps) != 4 {
@@ -229,7 +231,7 @@ func TestEvaluateChangesNothing(t *testing.T) {
 
 	grads := func() [][]float64 {
 		var out [][]float64
-		for _, n := range tr.graph.Learnables {
+		for _, n := range tr.full.g.Learnables {
 			g, err := n.Grad()
 			if err != nil {
 				t.Fatalf("%s: %v", n.Name(), err)
@@ -238,8 +240,8 @@ func TestEvaluateChangesNothing(t *testing.T) {
 		}
 		return out
 	}
-	fillXY(data, evalIndices(0, 50), tr.graph.XValue, tr.graph.YValue)
-	if err := tr.vm.RunAll(); err != nil {
+	fillXY(data, evalIndices(0, 50), tr.full.g.XValue, tr.full.g.YValue)
+	if err := tr.full.vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
 	w0, g0 := fixWeights(net), grads()
@@ -266,7 +268,7 @@ func TestEvaluateChangesNothing(t *testing.T) {
 	if !fixSameWeights(g0, grads()) {
 		t.Error("Evaluate changed the training gradients")
 	}
-	tr.vm.Reset()
+	tr.full.vm.Reset()
 
 	// Whole runs: validation every epoch (Evaluate between epochs) or none.
 	run := func(val *dataset.Set, evalEveryBatch bool) (History, [][]float64) {

@@ -26,7 +26,7 @@ func FuzzRestoreState(f *testing.F) {
 		if err != nil {
 			f.Fatal(err)
 		}
-		blob, err := EncodeState(st)
+		blob, err := encodeState(st)
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -34,14 +34,14 @@ func FuzzRestoreState(f *testing.F) {
 		f.Add(uint8(i), blob[:len(blob)/2])
 		bad := st
 		bad.Solver.Set = bad.Solver.Set[:len(bad.Solver.Set)/2]
-		if b, err := EncodeState(bad); err == nil {
+		if b, err := encodeState(bad); err == nil {
 			f.Add(uint8(i), b)
 		}
 	}
 	f.Add(uint8(0), []byte{})
 	f.Add(uint8(2), []byte("not gob"))
 	f.Fuzz(func(t *testing.T, which uint8, blob []byte) {
-		st, err := DecodeState(blob)
+		st, err := decodeState(blob)
 		if err != nil {
 			return
 		}

@@ -20,7 +20,7 @@ func TestSavedModelPredictsTheSame(t *testing.T) {
 	test := testSet.Limit(500)
 	for _, dtype := range []string{"float32", "float64"} {
 		cfg := model.MLP(784, []int{16}, 10)
-		cfg.DType = dtype
+		cfg.Dtype, _ = model.ParseDtype(dtype)
 		tr := newTestTrainer(t, cfg, Config{Epochs: 1, BatchSize: 100, Seed: 3})
 		if err := tr.Fit(context.Background(), trainSet.Limit(1000), nil); err != nil {
 			t.Fatal(err)

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -13,9 +12,9 @@ var Schedules = []string{"constant", "step", "cosine"}
 // Schedule says how the learning rate changes from epoch to epoch. The zero value keeps it
 // constant.
 type Schedule struct {
-	Name      string  // constant (default), step or cosine
-	StepEvery int     // step: multiply by StepGamma every StepEvery epochs
-	StepGamma float64 // step: the factor (default 0.5)
+	Name      string  // constant, step or cosine; "" means constant
+	StepEvery int     // step: multiply by StepGamma every StepEvery epochs; 0 means 1
+	StepGamma float64 // step: the factor, in (0,1]; 0 means 0.5
 	Warmup    int     // epochs of linear warm-up from LearnRate/Warmup to LearnRate before the schedule
 }
 
@@ -47,19 +46,40 @@ func (s Schedule) Rate(lr float64, epoch, epochs int) float64 {
 	return lr
 }
 
-// Validate checks the schedule's fields.
+// MaxScheduleEpochs bounds StepEvery and Warmup, as MaxEpochs bounds the epochs.
+const MaxScheduleEpochs = MaxEpochs
+
+// Varies reports whether the learning rate changes from epoch to epoch.
+func (s Schedule) Varies() bool { return (s.Name != "" && s.Name != "constant") || s.Warmup > 0 }
+
+// withDefaults gives zero fields their defaults: constant, a step every epoch, a factor of 0.5.
+func (s Schedule) withDefaults() Schedule {
+	if s.Name == "" {
+		s.Name = "constant"
+	}
+	if s.StepEvery == 0 {
+		s.StepEvery = 1
+	}
+	if s.StepGamma == 0 {
+		s.StepGamma = 0.5
+	}
+	return s
+}
+
+// Validate checks the schedule's fields as they are (zero fields get their defaults in
+// Config.WithDefaults) and returns a *ConfigError naming the first bad one.
 func (s Schedule) Validate() error {
-	if s.Name != "" && !slices.Contains(Schedules, s.Name) {
-		return fmt.Errorf("train config: Schedule %q: unknown (want one of %s)", s.Name, strings.Join(Schedules, ", "))
+	if !slices.Contains(Schedules, s.Name) {
+		return configErr("Schedule.Name", s.Name, "want one of %s", strings.Join(Schedules, ", "))
 	}
-	if s.StepEvery < 0 {
-		return fmt.Errorf("train config: StepEvery = %d: must be positive", s.StepEvery)
+	if s.StepEvery < 1 || s.StepEvery > MaxScheduleEpochs {
+		return configErr("Schedule.StepEvery", s.StepEvery, "must be between 1 and %d", MaxScheduleEpochs)
 	}
-	if !(s.StepGamma >= 0 && s.StepGamma <= 1) {
-		return fmt.Errorf("train config: StepGamma = %g: must be in (0,1]", s.StepGamma)
+	if !(s.StepGamma > 0 && s.StepGamma <= 1) {
+		return configErr("Schedule.StepGamma", s.StepGamma, "must be between 0 and 1, above 0")
 	}
-	if s.Warmup < 0 {
-		return fmt.Errorf("train config: Warmup = %d: must be >= 0", s.Warmup)
+	if s.Warmup < 0 || s.Warmup > MaxScheduleEpochs {
+		return configErr("Schedule.Warmup", s.Warmup, "must be between 0 and %d", MaxScheduleEpochs)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/gob"
 	"fmt"
 	"reflect"
+	"slices"
 	"unsafe"
 
 	G "gorgonia.org/gorgonia"
@@ -13,16 +14,21 @@ import (
 	"gorgonet/model"
 )
 
-// State is what a checkpoint keeps besides the weights: enough to continue training exactly as if
-// it had not stopped. The batch order and the dropout masks of an epoch derive from the seed and
-// the epoch number alone, so no RNG state is needed.
+// State is what a checkpoint keeps besides the network: enough to continue training exactly as if
+// it had not stopped. The random streams of an epoch (its batch order, its dropout masks) are
+// derived from Config.Seed and the epoch number alone, so the number of finished epochs is their
+// position; no generator state needs keeping.
 type State struct {
+	Version      int // stateVersion
 	Config       Config
 	History      History
 	Solver       SolverState
 	Best         Best
 	StoppedEarly bool
 }
+
+// stateVersion is the version of the encoded State; a checkpoint holding another is refused.
+const stateVersion = 2
 
 // SolverState is a Gorgonia solver's internal state: its step count (Adam's bias correction) and,
 // per learnable in order, the tensors it keeps (Adam: first and second moments; RMSProp: the
@@ -33,25 +39,28 @@ type SolverState struct {
 	Set   []bool // whether the solver has created the slot yet (it does so on its first step)
 }
 
-// StateKey is the key of the encoded State in a checkpoint's model.Saved.Extra.
-const StateKey = "train.state"
-
 // State returns the trainer's current state.
 func (t *Trainer) State() (State, error) {
 	ss, err := readSolverState(t.solver)
 	if err != nil {
 		return State{}, err
 	}
-	return State{Config: t.Config, History: append(History(nil), t.History...), Solver: ss, Best: t.Best, StoppedEarly: t.StoppedEarly}, nil
+	return State{Version: stateVersion, Config: t.Config, History: append(History(nil), t.History...), Solver: ss, Best: t.Best, StoppedEarly: t.StoppedEarly}, nil
 }
 
 // Restore sets the history and solver state saved by State, so the next Fit continues after the
 // last saved epoch.
 func (t *Trainer) Restore(s State) error {
-	if len(s.Solver.Set) != len(s.Solver.Slots) || len(s.Solver.Slots) != 0 && len(s.Solver.Slots) != len(t.graph.Learnables) {
-		return fmt.Errorf("checkpoint: solver state for %d learnables, the model has %d", len(s.Solver.Slots), len(t.graph.Learnables))
+	learnables := t.full.g.Learnables
+	if len(s.Solver.Set) != len(s.Solver.Slots) || len(s.Solver.Slots) != 0 && len(s.Solver.Slots) != len(learnables) {
+		return fmt.Errorf("checkpoint: solver state for %d learnables, the model has %d", len(s.Solver.Slots), len(learnables))
 	}
-	if err := writeSolverState(t.solver, s.Solver, t.graph.Learnables); err != nil {
+	if s.Best.Weights != nil {
+		if err := t.checkBest(s.Best); err != nil {
+			return err
+		}
+	}
+	if err := writeSolverState(t.solver, s.Solver, learnables); err != nil {
 		return err
 	}
 	t.History = append(History(nil), s.History...)
@@ -59,8 +68,24 @@ func (t *Trainer) Restore(s State) error {
 	return nil
 }
 
-// EncodeState and DecodeState turn a State into bytes for model.Saved.Extra and back.
-func EncodeState(s State) ([]byte, error) {
+// checkBest checks that the best epoch's weights fit the network, so that early stopping can
+// restore them.
+func (t *Trainer) checkBest(b Best) error {
+	have := t.Net.Weights()
+	for name, td := range b.Weights {
+		w, ok := have[name]
+		if !ok || !slices.Equal(w.Shape, td.Shape) || w.Dtype() != td.Dtype() {
+			return fmt.Errorf("checkpoint: the best epoch's weights do not fit the network (%s)", name)
+		}
+	}
+	if len(b.Weights) != len(have) {
+		return fmt.Errorf("checkpoint: the best epoch's weights hold %d tensors, the network %d", len(b.Weights), len(have))
+	}
+	return nil
+}
+
+// encodeState and decodeState turn a State into bytes for model.Saved.Extra and back.
+func encodeState(s State) ([]byte, error) {
 	var b bytes.Buffer
 	if err := gob.NewEncoder(&b).Encode(s); err != nil {
 		return nil, fmt.Errorf("encode training state: %w", err)
@@ -68,8 +93,7 @@ func EncodeState(s State) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// DecodeState decodes what EncodeState wrote.
-func DecodeState(b []byte) (s State, err error) {
+func decodeState(b []byte) (s State, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("decode training state: %v", r)
@@ -77,6 +101,9 @@ func DecodeState(b []byte) (s State, err error) {
 	}()
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
 		return State{}, fmt.Errorf("decode training state: %w", err)
+	}
+	if s.Version != stateVersion {
+		return State{}, fmt.Errorf("training state version %d, this program reads %d: the checkpoint comes from another gorgonet", s.Version, stateVersion)
 	}
 	return s, nil
 }

@@ -2,87 +2,110 @@ package train
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"gorgonet/dataset"
 	"gorgonet/model"
 )
 
-// TestResumeEquivalence checks that training 4 epochs in one go and training 2, saving the state
-// through a model file, and resuming to 4 end with bit-identical weights and histories, for each
-// optimizer (each keeps different state).
+// TestResumeEquivalence checks that training 4 epochs in one go and training 2, saving a checkpoint
+// file, and resuming to 4 end with bit-identical weights and histories, for each optimizer (each
+// keeps different state), for the built-in MLP and for a network with a custom layer and a custom
+// activation; the training set's size (610) is not a multiple of the batch, so the remainder
+// batch's graph is resumed too.
 func TestResumeEquivalence(t *testing.T) {
 	full, _, err := dataset.LoadMNIST("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := full.Limit(600)
-	for _, opt := range Optimizers {
-		t.Run(opt, func(t *testing.T) {
+	data := full.Limit(610)
+	nets := map[string]func(seed uint64) (*model.Network, error){
+		"mlp": func(seed uint64) (*model.Network, error) {
 			cfg := model.MLP(784, []int{16}, 10)
 			cfg.Dropout = 0.2
-			tc := Config{Optimizer: opt, Epochs: 4, BatchSize: 50, Seed: 7}
-
-			oneGo := newTestTrainer(t, cfg, tc)
-			if err := oneGo.Fit(context.Background(), data, nil); err != nil {
-				t.Fatal(err)
-			}
-
-			tc.Epochs = 2
-			first := newTestTrainer(t, cfg, tc)
-			if err := first.Fit(context.Background(), data, nil); err != nil {
-				t.Fatal(err)
-			}
-			st, err := first.State()
-			if err != nil {
-				t.Fatal(err)
-			}
-			blob, err := EncodeState(st)
-			if err != nil {
-				t.Fatal(err)
-			}
-			path := t.TempDir() + "/ckpt.model"
-			if err := model.Save(path, model.Saved{Net: first.Net, Extra: map[string][]byte{StateKey: blob}}); err != nil {
-				t.Fatal(err)
-			}
-
-			saved, err := model.Load(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st2, err := DecodeState(saved.Extra[StateKey])
-			if err != nil {
-				t.Fatal(err)
-			}
-			st2.Config.Epochs = 4
-			resumed, err := NewTrainer(saved.Net, st2.Config)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := resumed.Restore(st2); err != nil {
-				t.Fatal(err)
-			}
-			if err := resumed.Fit(context.Background(), data, nil); err != nil {
-				t.Fatal(err)
-			}
-			if len(resumed.History) != 4 {
-				t.Fatalf("resumed history has %d epochs, want 4", len(resumed.History))
-			}
-			for i := range oneGo.History {
-				a, b := oneGo.History[i], resumed.History[i]
-				if a.Loss != b.Loss || a.TrainAcc != b.TrainAcc {
-					t.Errorf("epoch %d: one go loss %v acc %v, resumed %v %v", i+1, a.Loss, a.TrainAcc, b.Loss, b.TrainAcc)
+			return model.New(cfg, rand.New(rand.NewPCG(seed, 0)))
+		},
+		"custom": func(seed uint64) (*model.Network, error) { return customNet(784, 16, 10, seed) },
+	}
+	for name, newNet := range nets {
+		for _, opt := range Optimizers {
+			t.Run(name+"/"+opt, func(t *testing.T) {
+				tc := Config{Optimizer: opt, Epochs: 4, BatchSize: 50, Seed: 7}
+				trainer := func(epochs int) *Trainer {
+					net, err := newNet(tc.Seed)
+					if err != nil {
+						t.Fatal(err)
+					}
+					tc.Epochs = epochs
+					return fixTrainer(t, net, tc)
 				}
-			}
-			pa, pb := oneGo.Net.Params(), resumed.Net.Params()
-			for i := range pa {
-				if !slices.Equal(pa[i].Value.Data().([]float32), pb[i].Value.Data().([]float32)) {
-					t.Errorf("%s differs after resume", pa[i].Name)
+				oneGo := trainer(4)
+				if err := oneGo.Fit(context.Background(), data, nil); err != nil {
+					t.Fatal(err)
 				}
-			}
-		})
+
+				first := trainer(2)
+				if err := first.Fit(context.Background(), data, nil); err != nil {
+					t.Fatal(err)
+				}
+				ck, err := first.Checkpoint(map[string]string{"flag.epochs": "2"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(t.TempDir(), "run.ckpt")
+				if err := SaveCheckpoint(path, ck); err != nil {
+					t.Fatal(err)
+				}
+
+				back, err := LoadCheckpoint(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if back.Meta["flag.epochs"] != "2" || len(back.State.History) != 2 {
+					t.Fatalf("checkpoint read back with meta %v and %d epochs", back.Meta, len(back.State.History))
+				}
+				back.State.Config.Epochs = 4
+				resumed, err := Resume(back)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := resumed.Fit(context.Background(), data, nil); err != nil {
+					t.Fatal(err)
+				}
+				if len(resumed.History) != 4 {
+					t.Fatalf("resumed history has %d epochs, want 4", len(resumed.History))
+				}
+				for i := range oneGo.History {
+					a, b := oneGo.History[i], resumed.History[i]
+					if a.Loss != b.Loss || a.TrainAcc != b.TrainAcc {
+						t.Errorf("epoch %d: one go loss %v acc %v, resumed %v %v", i+1, a.Loss, a.TrainAcc, b.Loss, b.TrainAcc)
+					}
+				}
+				pa, pb := oneGo.Net.Params(), resumed.Net.Params()
+				for i := range pa {
+					if pa[i].Name != pb[i].Name || !slices.Equal(pa[i].Value.Data().([]float32), pb[i].Value.Data().([]float32)) {
+						t.Errorf("%s differs after resume", pa[i].Name)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A saved model is not a checkpoint: resuming it is refused with ErrNotCheckpoint.
+func TestLoadCheckpointOfAModel(t *testing.T) {
+	tr := newTestTrainer(t, model.MLP(2, []int{2}, 1), Config{Epochs: 1, BatchSize: 4})
+	path := filepath.Join(t.TempDir(), "m.model")
+	if err := model.Save(path, model.Saved{Net: tr.Net}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadCheckpoint(path); !errors.Is(err, ErrNotCheckpoint) || !strings.Contains(err.Error(), path) {
+		t.Errorf("LoadCheckpoint of a model file: %v", err)
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // Epoch holds the figures of one finished epoch.
 type Epoch struct {
 	Epoch     int     // 1-based
-	Loss      float64 // mean training loss over the epoch's batches, penalty included
+	Loss      float64 // mean training loss per sample over the epoch's batches, penalty included
 	TrainAcc  float64 // accuracy on the epoch's training batches (dropout active)
 	ValLoss   float64 // validation loss (penalty included); NaN without a validation set
 	ValAcc    float64 // validation accuracy; NaN without a validation set
@@ -31,19 +31,7 @@ type History []Epoch
 // in the History.
 var ErrInterrupted = errors.New("training interrupted")
 
-// DivergedError reports a loss that became NaN or infinite.
-type DivergedError struct {
-	Epoch, Batch int
-	Loss         float64
-	LearnRate    float64
-}
-
-func (e *DivergedError) Error() string {
-	return fmt.Sprintf("training diverged: the loss is %v at epoch %d, batch %d; try a lower learning rate (it is %g)",
-		e.Loss, e.Epoch, e.Batch, e.LearnRate)
-}
-
-// A Trainer fits one network: it owns the training graph, its machine and the solver.
+// A Trainer fits one network: it owns the training graphs, their machines and the solver.
 type Trainer struct {
 	Net    *model.Network
 	Config Config
@@ -59,32 +47,46 @@ type Trainer struct {
 	Best         Best
 	StoppedEarly bool
 
-	graph  *model.TrainGraph
-	vm     G.VM
+	full   *step // the training graph of BatchSize samples
+	rest   *step // one of the remainder's size, made when a set needs it
 	solver G.Solver
+}
+
+// A step is a training graph and its machine.
+type step struct {
+	g  *model.TrainGraph
+	vm G.VM
 }
 
 // Best remembers the best epoch and its weights, for early stopping.
 type Best struct {
 	Epoch   int
 	ValLoss float64
-	Weights []model.TensorData // in Network.Params order
+	Weights model.Weights // by parameter name
 }
 
-// NewTrainer validates cfg and builds the training graph, its machine and the solver.
+// NewTrainer gives cfg's zero fields their defaults, validates it, and builds the training graph,
+// its machine and the solver.
 func NewTrainer(net *model.Network, cfg Config) (*Trainer, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	tg, err := net.NewTrainGraph(cfg.BatchSize)
+	full, err := newStep(net, cfg.BatchSize)
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{Net: net, Config: cfg, Eval: NewEvaluator(net), graph: tg}
-	t.vm = tg.NewMachine()
+	t := &Trainer{Net: net, Config: cfg, Eval: NewEvaluator(net), full: full}
 	t.solver = newSolver(cfg)
 	return t, nil
+}
+
+func newStep(net *model.Network, batch int) (*step, error) {
+	g, err := net.NewTrainGraph(batch)
+	if err != nil {
+		return nil, err
+	}
+	return &step{g: g, vm: g.NewMachine()}, nil
 }
 
 // newSolver returns the Gorgonia solver cfg names. None gets WithBatchSize (the loss is already a
@@ -105,27 +107,24 @@ func newSolver(cfg Config) G.Solver {
 }
 
 // Fit trains from the epoch after the last one in History up to Config.Epochs. val may be nil.
-// It stops between batches when ctx is cancelled (ErrInterrupted) and at once when the loss is
-// not finite (*DivergedError).
+//
+// Every training sample is used in every epoch, as PyTorch's DataLoader and Keras' fit do by
+// default: the epoch's order is cut into batches of BatchSize and, when BatchSize does not divide
+// the set, a last smaller batch. Graphs have a fixed batch size, so that batch runs through a
+// second training graph of its size whose weight nodes are bound to the same tensors and whose
+// learnables are passed to the same solver in the same order: its step is exactly the gradient
+// step of the mean loss over those samples, and the solver's state (Adam's moments, its step
+// count) carries on. The epoch's loss and accuracy are averaged per sample.
+//
+// It stops between batches when ctx is cancelled (ErrInterrupted) and at once when the loss is not
+// finite (*DivergedError).
 func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
-	cfg, tg := t.Config, t.graph
-	if train.Len() < cfg.BatchSize {
-		return fmt.Errorf("batch size %d is larger than the training set (%d samples)", cfg.BatchSize, train.Len())
+	cfg := t.Config
+	if err := t.check(train, val); err != nil {
+		return err
 	}
-	if train.Features != t.Net.Config.Inputs {
-		return fmt.Errorf("the %s set has %d features per sample, the model takes %d", train.Name, train.Features, t.Net.Config.Inputs)
-	}
-	if cfg.Patience > 0 && val == nil {
-		return fmt.Errorf("early stopping (patience %d) needs a validation set", cfg.Patience)
-	}
-	for _, s := range []*dataset.Set{train, val} {
-		if s != nil {
-			if err := checkLabels(t.Net, s); err != nil {
-				return err
-			}
-		}
-	}
-	batches := train.Len() / cfg.BatchSize
+	n := train.Len()
+	batches := (n + cfg.BatchSize - 1) / cfg.BatchSize
 	var order []int
 	for epoch := len(t.History) + 1; epoch <= cfg.Epochs && !t.StoppedEarly; epoch++ {
 		start := time.Now()
@@ -133,7 +132,7 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 		if err := t.SetLearnRate(lr); err != nil {
 			return err
 		}
-		order = dataset.Order(order, train.Len(), cfg.Seed, epoch)
+		order = dataset.Order(order, n, cfg.Seed, epoch)
 		masks := rand.New(rand.NewPCG(cfg.Seed, maskStream+uint64(epoch))) // replayable per epoch
 		var lossSum float64
 		correct := 0
@@ -141,8 +140,12 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%w in epoch %d", ErrInterrupted, epoch)
 			}
-			idx := order[b*cfg.BatchSize : (b+1)*cfg.BatchSize]
-			if err := t.step(train, idx, masks); err != nil {
+			idx := order[b*cfg.BatchSize : min((b+1)*cfg.BatchSize, n)]
+			s, err := t.stepFor(len(idx))
+			if err != nil {
+				return err
+			}
+			if err := t.run(s, train, idx, masks); err != nil {
 				var d *DivergedError
 				if errors.As(err, &d) {
 					d.Epoch, d.Batch, d.LearnRate = epoch, b+1, lr
@@ -150,14 +153,14 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 				}
 				return fmt.Errorf("epoch %d, batch %d: %w", epoch, b+1, err)
 			}
-			lossSum += tg.LossValue()
-			correct += countCorrect(train, idx, tg.LogitsValue())
+			lossSum += s.g.LossValue() * float64(len(idx))
+			correct += countCorrect(train, idx, s.g.LogitsValue())
 			if t.OnBatch != nil {
 				t.OnBatch(epoch, b+1, batches)
 			}
 		}
-		e := Epoch{Epoch: epoch, Loss: lossSum / float64(batches), LearnRate: lr,
-			TrainAcc: float64(correct) / float64(batches*cfg.BatchSize), ValLoss: nan, ValAcc: nan}
+		e := Epoch{Epoch: epoch, Loss: lossSum / float64(n), LearnRate: lr,
+			TrainAcc: float64(correct) / float64(n), ValLoss: nan, ValAcc: nan}
 		if val != nil {
 			r, err := t.Eval.Evaluate(val)
 			if err != nil {
@@ -179,40 +182,71 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 	return nil
 }
 
+// check refuses sets the network cannot be trained on.
+func (t *Trainer) check(train, val *dataset.Set) error {
+	if train.Len() == 0 {
+		return fmt.Errorf("the %s set is empty", train.Name)
+	}
+	if train.Features != t.Net.Inputs {
+		return fmt.Errorf("the %s set has %d features per sample, the model takes %d", train.Name, train.Features, t.Net.Inputs)
+	}
+	if t.Config.Patience > 0 && val == nil {
+		return fmt.Errorf("early stopping (patience %d) needs a validation set", t.Config.Patience)
+	}
+	for _, s := range []*dataset.Set{train, val} {
+		if s != nil {
+			if err := checkLabels(t.Net, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stepFor returns the training graph for a batch of size samples: the full one, or the
+// remainder's, built on first use.
+func (t *Trainer) stepFor(size int) (*step, error) {
+	if size == t.full.g.Batch {
+		return t.full, nil
+	}
+	if t.rest == nil || t.rest.g.Batch != size {
+		s, err := newStep(t.Net, size)
+		if err != nil {
+			return nil, err
+		}
+		t.rest = s
+	}
+	return t.rest, nil
+}
+
 // earlyStop keeps the weights of the epoch with the lowest validation loss and, once Patience
 // epochs have passed without improvement, restores them and ends training.
 func (t *Trainer) earlyStop(e Epoch) {
 	if t.Best.Weights == nil || e.ValLoss < t.Best.ValLoss {
-		t.Best = Best{Epoch: e.Epoch, ValLoss: e.ValLoss, Weights: t.Best.Weights[:0]}
-		for _, p := range t.Net.Params() {
-			t.Best.Weights = append(t.Best.Weights, model.TensorDataOf(p.Value))
-		}
+		t.Best = Best{Epoch: e.Epoch, ValLoss: e.ValLoss, Weights: t.Net.Weights()}
 		return
 	}
 	if e.Epoch-t.Best.Epoch >= t.Config.Patience {
-		for i, p := range t.Net.Params() {
-			_ = t.Best.Weights[i].CopyInto(p.Name, p.Value) // same network: shapes match
-		}
+		_ = t.Net.SetWeights(t.Best.Weights) // the same network's weights: cannot fail
 		t.StoppedEarly = true
 	}
 }
 
-// step runs one training step on the samples at idx: fill the batch, forward and backward pass,
+// run makes one training step on the samples at idx: fill the batch, forward and backward pass,
 // solver update. masks draws the dropout masks (nil: keep the previous ones).
-func (t *Trainer) step(s *dataset.Set, idx []int, masks *rand.Rand) error {
-	tg := t.graph
-	fillXY(s, idx, tg.XValue, tg.YValue)
+func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.Rand) error {
+	fillXY(set, idx, s.g.XValue, s.g.YValue)
 	if masks != nil {
-		tg.FillMasks(masks)
+		s.g.FillMasks(masks)
 	}
-	defer t.vm.Reset()
-	if err := t.vm.RunAll(); err != nil {
+	defer s.vm.Reset()
+	if err := s.vm.RunAll(); err != nil {
 		return err
 	}
-	if loss := tg.LossValue(); !finite(loss) {
+	if loss := s.g.LossValue(); !finite(loss) {
 		return &DivergedError{Loss: loss, LearnRate: t.Config.LearnRate}
 	}
-	return t.solver.Step(G.NodesToValueGrads(tg.Learnables))
+	return t.solver.Step(G.NodesToValueGrads(s.g.Learnables))
 }
 
 // maskStream offsets the PCG stream of the dropout masks from the batch-order stream.

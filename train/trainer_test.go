@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
+	"gorgonet/dataset"
 	"gorgonet/model"
+
+	"gorgonia.org/tensor"
 )
 
 // Every optimizer, at its default learning rate, must bring the loss of a small MLP on 2,000
@@ -77,7 +81,8 @@ func TestFitDiverges(t *testing.T) {
 	}{{"float32", 1e6}, {"float64", 1e6}, {"float64", 1e3}} {
 		t.Run(fmt.Sprintf("%s/lr=%g", c.dtype, c.lr), func(t *testing.T) {
 			cfg := model.MLP(784, []int{32}, 10)
-			cfg.Activation, cfg.DType = "leakyrelu", c.dtype
+			cfg.Activation = "leakyrelu"
+			cfg.Dtype, _ = model.ParseDtype(c.dtype)
 			net := fixNet(t, cfg, 1)
 			tr := fixTrainer(t, net, Config{Optimizer: "sgd", LearnRate: c.lr, Epochs: 3, BatchSize: 50, Seed: 1})
 			batches := data.Len() / 50
@@ -247,8 +252,8 @@ func TestFitRejects(t *testing.T) {
 	all, _ := fixMNIST(t)
 	net := fixNet(t, model.MLP(784, []int{8}, 10), 1)
 	tr := fixTrainer(t, net, Config{Epochs: 1, BatchSize: 100, Seed: 1})
-	if err := tr.Fit(context.Background(), all.Limit(99), nil); err == nil || !strings.Contains(err.Error(), "batch size 100") {
-		t.Errorf("99 samples, batch 100: got %v, want an error naming the batch size", err)
+	if err := tr.Fit(context.Background(), &dataset.Set{Name: "empty", Features: 784, Classes: 10}, nil); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("no samples: got %v, want an error saying the set is empty", err)
 	}
 	other := fixNet(t, model.MLP(2, []int{4}, 1), 1)
 	tr2 := fixTrainer(t, other, Config{Epochs: 1, BatchSize: 10, Seed: 1})
@@ -283,5 +288,71 @@ func TestQuickMNIST(t *testing.T) {
 	}
 	if r.Loss > 0.6 {
 		t.Errorf("test loss %.4f, want < 0.6 (chance is 2.30)", r.Loss)
+	}
+}
+
+// oneHotSet returns n samples of n features, sample i being 1 at feature i and 0 elsewhere, with
+// labels i mod classes: a sample's gradient reaches only row i of a perceptron's weights, so a row
+// that changed shows that its sample was trained on.
+func oneHotSet(n, classes int) *dataset.Set {
+	s := &dataset.Set{Name: "one-hot", Data: make([]uint8, n*n), Labels: make([]uint8, n), Features: n, Classes: classes, Scale: 1}
+	for i := range n {
+		s.Data[i*n+i] = 1
+		s.Labels[i] = uint8(i % classes)
+	}
+	return s
+}
+
+// Every training sample is used in every epoch, also when the batch size does not divide the set
+// (the last batch is smaller), and the epoch's loss and accuracy are per-sample averages over all
+// of them.
+func TestEveryTrainingSampleIsUsed(t *testing.T) {
+	for _, c := range []struct{ n, batch int }{{199, 100}, {10, 4}, {7, 10}, {12, 4}} {
+		t.Run(fmt.Sprintf("%d samples, batch %d", c.n, c.batch), func(t *testing.T) {
+			set := oneHotSet(c.n, 10)
+			cfg := model.Perceptron(c.n, 10)
+			cfg.Dtype = tensor.Float64
+			net := fixNet(t, cfg, 1)
+			before := fixF64s(net.Params()[0].Value.Data())
+			tr := fixTrainer(t, net, Config{Optimizer: "sgd", LearnRate: 0.5, Epochs: 1, BatchSize: c.batch, Seed: 3})
+			batches := 0
+			tr.OnBatch = func(_, b, total int) { batches = total }
+			if err := tr.Fit(context.Background(), set, nil); err != nil {
+				t.Fatal(err)
+			}
+			if want := (c.n + c.batch - 1) / c.batch; batches != want {
+				t.Errorf("%d batches, want %d", batches, want)
+			}
+			after := fixF64s(net.Params()[0].Value.Data())
+			for i := range c.n {
+				row := func(w []float64) []float64 { return w[i*10 : (i+1)*10] }
+				if slices.Equal(row(before), row(after)) {
+					t.Errorf("sample %d was never trained on: its weight row did not change", i)
+				}
+			}
+		})
+	}
+
+	// With a learning rate too small to move the weights, the epoch's loss and accuracy are the
+	// per-sample averages the evaluator computes over the same samples (no dropout).
+	all, _ := fixMNIST(t)
+	data := all.Limit(257)
+	cfg := model.MLP(784, []int{16}, 10)
+	cfg.Dtype = tensor.Float64
+	net := fixNet(t, cfg, 2)
+	tr := fixTrainer(t, net, Config{Optimizer: "sgd", LearnRate: 1e-300, Epochs: 1, BatchSize: 100, Seed: 1})
+	want, err := tr.Eval.Evaluate(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Fit(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+	e := tr.History[0]
+	if e.TrainAcc != want.Accuracy {
+		t.Errorf("train accuracy %v, the evaluator's accuracy over the same samples %v", e.TrainAcc, want.Accuracy)
+	}
+	if math.Abs(e.Loss-want.Loss) > 1e-12 {
+		t.Errorf("epoch loss %.15f, the evaluator's mean loss over the same samples %.15f", e.Loss, want.Loss)
 	}
 }

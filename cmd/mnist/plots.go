@@ -3,8 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"strings"
 
 	"gorgonet/cmd/internal/cli"
 	"gorgonet/dataset"
@@ -13,46 +12,43 @@ import (
 	"gorgonet/train/plot"
 )
 
-// checkPlotDir fails, before any training, when --plot-dir is not a writable directory.
+// checkPlotDir creates --plot-dir when missing, before any training, and refuses a path that
+// cannot be a directory of pictures.
 func checkPlotDir(dir string) error {
 	if dir == "" {
 		return nil
 	}
-	st, err := os.Stat(dir)
-	if err != nil || !st.IsDir() {
-		return cli.Usagef("--plot-dir %s: not an existing directory", dir)
-	}
-	return cli.CheckWritable("plot-dir", filepath.Join(dir, "curves.png"))
+	return cli.MakeDir("plot-dir", dir, dir)
 }
 
-// writePlots draws the pictures of a run into dir: curves.png (when there is a history),
-// confusion.png, mistakes.png and weights.png. It returns the paths written.
-func writePlots(dir string, h train.History, test *dataset.Set, r *train.Result, net *model.Network) ([]string, error) {
-	type picture struct {
-		name string
-		draw func(io.Writer) error
-	}
-	var pics []picture
-	if len(h) > 0 {
-		pics = append(pics, picture{"curves.png", func(w io.Writer) error { return plot.Curves(w, h) }})
-	}
-	pics = append(pics, picture{"confusion.png", func(w io.Writer) error { return plot.ConfusionMatrix(w, r.Confusion) }})
-	if _, err := plot.MostConfidentMistakes(test, r, 1); err == nil {
-		pics = append(pics, picture{"mistakes.png", func(w io.Writer) error { return plot.Mistakes(w, test, r, 36) }})
-	}
-	if test.Rows > 0 && test.Rows*test.Cols == net.Config.Inputs {
-		templates, titles := plot.WeightTemplates(net)
-		pics = append(pics, picture{"weights.png", func(w io.Writer) error {
-			return plot.Weights(w, templates, test.Rows, test.Cols, titles)
-		}})
-	}
-	var written []string
-	for _, p := range pics {
-		path := filepath.Join(dir, p.name)
-		if err := model.WriteFileAtomic(path, p.draw); err != nil {
-			return written, fmt.Errorf("--plot-dir: %w", err)
+// report draws the pictures (with --plot-dir), prints the classification report (with --report)
+// and ends with the test accuracy: the end of 'mnist train' and 'mnist eval'.
+func report(w io.Writer, plotDir string, withReport bool, h train.History, test *dataset.Set, r *train.Result, net *model.Network) error {
+	if plotDir != "" {
+		paths, err := plot.WriteRun(plotDir, h, test, r, net)
+		if err != nil {
+			return fmt.Errorf("--plot-dir: %w", err)
 		}
-		written = append(written, path)
+		fmt.Fprintf(w, "Pictures: %s\n", strings.Join(paths, ", "))
 	}
-	return written, nil
+	if withReport {
+		fmt.Fprintln(w, "Classification report (test set):")
+		_ = train.NewReport(r.Confusion).Write(w)
+		fmt.Fprintln(w, "Confusion matrix (rows: true digit, columns: predicted):")
+		_ = r.Confusion.Write(w)
+	}
+	fmt.Fprintf(w, "Test accuracy: %.4f\n", r.Accuracy)
+	return nil
+}
+
+// checkData refuses, before any work, a --data directory without the MNIST files (a usage error),
+// and reports a missing bundled copy.
+func checkData(dir string) error {
+	if _, err := dataset.FindMNIST(dir); err != nil {
+		if dir != "" {
+			return cli.Usagef("--data: %v", err)
+		}
+		return err
+	}
+	return nil
 }

@@ -40,9 +40,15 @@ func TestPlotDir(t *testing.T) {
 		t.Errorf("eval drew curves without a history")
 	}
 
-	out, errOut, status = runMnist(t, dir, "train", "--epochs", "1", "--plot-dir", filepath.Join(dir, "missing"))
-	if status != 2 || strings.Contains(out, "Epoch") || !strings.Contains(errOut, "--plot-dir") {
-		t.Errorf("missing --plot-dir: status %d, stdout %q, stderr %q; want 2 before any epoch", status, out, errOut)
+	// A missing directory is made (as mkdir -p); one that cannot be made is refused before any epoch.
+	deep := filepath.Join(dir, "missing", "run1")
+	if _, errOut, status := runMnist(t, dir, "eval", "--model", model, "--plot-dir", deep); status != 0 {
+		t.Fatalf("eval into a missing directory: status %d: %s", status, errOut)
+	}
+	checkPNG(t, filepath.Join(deep, "confusion.png"))
+	out, errOut, status = runMnist(t, dir, "train", "--epochs", "1", "--plot-dir", filepath.Join(model, "sub"))
+	if status != 2 || strings.Contains(out, "Epoch") || !strings.Contains(errOut, "--plot-dir "+filepath.Join(model, "sub")+": "+model+" is not a directory") {
+		t.Errorf("--plot-dir under a file: status %d, stdout %q, stderr %q; want 2 before any epoch", status, out, errOut)
 	}
 }
 

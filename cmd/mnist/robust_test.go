@@ -178,7 +178,7 @@ func TestRobustTrainListsAndNames(t *testing.T) {
 		badCase{[]string{"train", "-x"}, 2, []string{"unknown shorthand flag: 'x'"}},
 		badCase{[]string{"train", "--epochs"}, 2, []string{"--epochs"}},
 		badCase{[]string{"eval", "--frobnicate"}, 2, []string{"mnist eval: unknown flag: --frobnicate"}},
-		badCase{[]string{"eval"}, 2, []string{"mnist eval: --model FILE is required"}},
+		badCase{[]string{"eval"}, 2, []string{"mnist eval: --model-file FILE is required"}},
 		badCase{[]string{"eval", "--model", "m", "extra"}, 2, []string{`unexpected argument "extra"`}},
 		badCase{[]string{"predict", "--model", "m"}, 2, []string{"mnist predict: no image given"}},
 		badCase{[]string{"graph", "--format", "svg"}, 2, []string{`--format "svg"`}},
@@ -441,11 +441,15 @@ func wrapModel(body []byte, version uint32) []byte {
 // craftedPayload is the model file's gob payload, spelled out here to craft files a program
 // would never write (gob matches fields by name).
 type craftedPayload struct {
-	Config model.Config
-	Names  []string
-	Params []model.TensorData
-	Meta   map[string]string
-	Extra  map[string][]byte
+	Network model.NetworkSpec
+	Weights []craftedTensor
+	Meta    map[string]string
+	Extra   map[string][]byte
+}
+
+type craftedTensor struct {
+	Name   string
+	Tensor model.TensorData
 }
 
 func gobBytes(t *testing.T, v any) []byte {
@@ -497,13 +501,20 @@ func TestRobustModelFiles(t *testing.T) {
 		return b
 	}
 	net, _ := model.New(model.MLP(784, []int{8}, 10), rand.New(rand.NewPCG(1, 0)))
-	shapes := craftedPayload{Config: model.MLP(784, []int{8}, 10)}
+	spec, _ := net.Spec()
+	shapes := craftedPayload{Network: spec}
 	for _, p := range net.Params() {
-		shapes.Names = append(shapes.Names, p.Name)
-		shapes.Params = append(shapes.Params, model.TensorDataOf(p.Value))
+		shapes.Weights = append(shapes.Weights, craftedTensor{p.Name, model.TensorDataOf(p.Value)})
 	}
-	shapes.Params[0].Shape = []int{8, 784} // transposed
-	huge := craftedPayload{Config: model.MLP(784, []int{65536, 65536}, 10)}
+	shapes.Weights[0].Tensor.Shape = []int{8, 784} // transposed
+	huge := craftedPayload{Network: spec}          // 784-65536-10 announced, no weights stored
+	huge.Network.Layers = append([]model.LayerSpec(nil), spec.Layers...)
+	huge.Network.Layers[0].Attrs = []byte(`{"in":784,"out":65536,"init":"he"}`)
+	huge.Network.Layers[2].Attrs = []byte(`{"in":65536,"out":10,"init":"glorot"}`)
+	// A network of a layer kind this program does not know (a user's own, saved by their program).
+	unknown := craftedPayload{Network: spec, Weights: shapes.Weights}
+	unknown.Network.Layers = append([]model.LayerSpec(nil), spec.Layers...)
+	unknown.Network.Layers[1] = model.LayerSpec{Kind: "activation", Attrs: []byte(`{"activation":"gelu"}`)}
 
 	files := []struct {
 		name   string
@@ -519,15 +530,17 @@ func TestRobustModelFiles(t *testing.T) {
 		{"a PNG", write("digit.png.model", png), 1, []string{"not a gorgonet model file"}},
 		{"Go source", write("source.model", []byte("package main\n")), 1, []string{"not a gorgonet model file"}},
 		{"a bare gob", write("gob.model", gobBytes(t, map[string]int{"weights": 1})), 1, []string{"not a gorgonet model file"}},
-		{"another gob behind the checksum", write("othergob.model", wrapModel(gobBytes(t, []string{"not", "a", "model"}), 1)), 1, []string{"corrupt"}},
+		{"another gob behind the checksum", write("othergob.model", wrapModel(gobBytes(t, []string{"not", "a", "model"}), model.FormatVersion)), 1, []string{"corrupt"}},
 		{"flipped magic", write("flip-magic.model", flipped(2)), 1, []string{"wrong magic"}},
 		{"flipped payload", write("flip-payload.model", flipped(len(valid)/2)), 1, []string{"checksum mismatch"}},
 		{"flipped checksum", write("flip-sum.model", flipped(len(valid)-1)), 1, []string{"checksum mismatch"}},
 		{"newer version", write("v2.model", versioned(model.FormatVersion+1)), 1, []string{"newer than this program's"}},
 		{"version 0", write("v0.model", versioned(0)), 1, []string{"version 0"}},
 		{"trailing bytes", write("trailing.model", append(bytes.Clone(valid), "more"...)), 1, []string{"data after the checksum"}},
-		{"transposed weights", write("shapes.model", wrapModel(gobBytes(t, shapes), 1)), 1, []string{"weights disagree"}},
-		{"huge config, no weights", write("huge.model", wrapModel(gobBytes(t, huge), 1)), 1, []string{"MaxParams"}},
+		{"transposed weights", write("shapes.model", wrapModel(gobBytes(t, shapes), model.FormatVersion)), 1, []string{"weights do not match", "hidden1.W"}},
+		{"huge config, no weights", write("huge.model", wrapModel(gobBytes(t, huge), model.FormatVersion)), 1, []string{"more than the 0 values the file holds"}},
+		{"an unregistered activation", write("gelu.model", wrapModel(gobBytes(t, unknown), model.FormatVersion)), 1, []string{`unknown activation "gelu"`, "model.RegisterActivation"}},
+		{"the older format", write("v1.model", versioned(1)), 1, []string{"version 1", "older gorgonet"}},
 		{"a directory", dir, 1, []string{"is a directory"}},
 	}
 	var cases []badCase
@@ -583,8 +596,8 @@ func TestRobustOutputPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := []struct{ path, want string }{
-		{filepath.Join(tmp, "missing", "out"), "does not exist"},
 		{filepath.Join(file, "out"), "is not a directory"},
+		{filepath.Join(file, "deeper", "out"), "is not a directory"},
 		{existingDir, "is a directory"},
 		{"/proc/gorgonet-out", ""},
 	}
@@ -605,7 +618,7 @@ func TestRobustOutputPaths(t *testing.T) {
 	}
 	cases = append(cases,
 		badCase{quickWith("--save", filepath.Join(tmp, "m")), 2, []string{"--checkpoint " + filepath.Join(tmp, "m.ckpt"), "is a directory"}},
-		badCase{quickWith("--plot-dir", filepath.Join(tmp, "missing")), 2, []string{"--plot-dir"}},
+		badCase{quickWith("--plot-dir", filepath.Join(file, "sub")), 2, []string{"--plot-dir", file}},
 		badCase{quickWith("--plot-dir", file), 2, []string{"--plot-dir", file}},
 		badCase{[]string{"eval", "--model", "x", "--plot-dir", file}, 2, []string{"--plot-dir", file}},
 	)

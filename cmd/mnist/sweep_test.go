@@ -10,17 +10,6 @@ import (
 	"testing"
 )
 
-func TestGrid(t *testing.T) {
-	got := grid([][]string{{"a", "b"}, {"1", "2", "3"}})
-	want := [][]string{{"a", "1"}, {"a", "2"}, {"a", "3"}, {"b", "1"}, {"b", "2"}, {"b", "3"}}
-	if !slices.EqualFunc(got, want, slices.Equal[[]string]) {
-		t.Fatalf("grid = %v, want %v", got, want)
-	}
-	if n := len(grid([][]string{{"1", "2"}, {"x"}, {"p", "q", "r", "s"}})); n != 8 {
-		t.Fatalf("2x1x4 grid has %d combinations", n)
-	}
-}
-
 // TestSweep runs a small sweep twice: the CSV is sorted by validation accuracy, random trials
 // are the same for the same seed, --resume skips finished trials, and the printed best command,
 // run as printed, reproduces the best trial's validation accuracy.

@@ -16,24 +16,32 @@ import (
 	"gorgonet/train"
 )
 
-// loadModel loads --model FILE; a missing flag is a usage error.
+// modelFileFlag adds --model-file FILE and its older spelling --model (hidden) to fs.
+func modelFileFlag(fs *pflag.FlagSet) *string {
+	file := fs.String("model-file", "", "model file written by 'mnist train --save' (required; --model FILE also works)")
+	fs.StringVar(file, "model", "", "the same as --model-file")
+	_ = fs.MarkHidden("model")
+	return file
+}
+
+// loadModel loads --model-file FILE; a missing flag or file is a usage error.
 func loadModel(path string) (model.Saved, error) {
 	if path == "" {
-		return model.Saved{}, cli.Usagef("--model FILE is required")
+		return model.Saved{}, cli.Usagef("--model-file FILE is required")
 	}
 	if _, err := os.Stat(path); err != nil {
-		return model.Saved{}, cli.Usagef("--model %s: no such file", path)
+		return model.Saved{}, cli.Usagef("--model-file %s: no such file", path)
 	}
 	return model.Load(path)
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("mnist eval", pflag.ContinueOnError)
-	file := fs.String("model", "", "model file written by 'mnist train --save' (required)")
+	file := modelFileFlag(fs)
 	data := fs.String("data", "", "directory of MNIST-style IDX files (default: $MNIST_DIR, else the bundled MNIST)")
-	report := fs.Bool("report", false, "print the classification report and confusion matrix")
+	withReport := fs.Bool("report", false, "print the classification report and confusion matrix")
 	plotDir := fs.String("plot-dir", "", "write confusion.png, mistakes.png and weights.png into this directory")
-	if err := cli.ParseCommand(fs, args, stdout, "mnist eval --model FILE [flags]\n\nEvaluates a saved model on the test set.", false); err != nil {
+	if err := cli.ParseCommand(fs, args, stdout, "mnist eval --model-file FILE [flags]\n\nEvaluates a saved model on the test set.", false); err != nil {
 		return err
 	}
 	if err := checkPlotDir(*plotDir); err != nil {
@@ -43,14 +51,14 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := dataset.FindMNIST(*data); err != nil && *data != "" {
-		return cli.Usagef("--data: %v", err)
+	if err := checkData(*data); err != nil {
+		return err
 	}
 	test, err := dataset.LoadMNISTTest(*data)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Model %s: %s, %d parameters\n", *file, saved.Net.Config, saved.Net.NumParams())
+	fmt.Fprintf(stdout, "Model %s: %s, %d parameters\n", *file, saved.Net, saved.Net.NumParams())
 	if cmd := saved.Meta["command"]; cmd != "" {
 		fmt.Fprintf(stdout, "Trained with: %s (%s epochs; test accuracy then: %s)\n", cmd, saved.Meta["epochs"], saved.Meta["test_accuracy"])
 	}
@@ -58,24 +66,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *plotDir != "" {
-		paths, err := writePlots(*plotDir, nil, test, result, saved.Net)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "Pictures: %s\n", strings.Join(paths, ", "))
-	}
-	if *report {
-		printReport(stdout, result)
-	}
-	fmt.Fprintf(stdout, "Test accuracy: %.4f\n", result.Accuracy)
-	return nil
+	return report(stdout, *plotDir, *withReport, nil, test, result, saved.Net)
 }
 
 func runPredict(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("mnist predict", pflag.ContinueOnError)
-	file := fs.String("model", "", "model file written by 'mnist train --save' (required)")
-	if err := cli.ParseCommand(fs, args, stdout, "mnist predict --model FILE IMAGE...\n\n"+
+	file := modelFileFlag(fs)
+	if err := cli.ParseCommand(fs, args, stdout, "mnist predict --model-file FILE IMAGE...\n\n"+
 		"Predicts the digit in each PNG, JPEG or GIF image (any size or colour; prepared like MNIST:\n"+
 		"grayscale, light digit on dark, cropped, scaled to 20x20, centred by mass in 28x28).", true); err != nil {
 		return err
@@ -87,11 +84,11 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if saved.Net.Config.Inputs != 28*28 {
-		return fmt.Errorf("--model %s takes %d inputs, not a 28x28 image", *file, saved.Net.Config.Inputs)
+	if saved.Net.Inputs != dataset.DigitSize*dataset.DigitSize {
+		return fmt.Errorf("--model-file %s takes %d inputs, not a 28x28 image", *file, saved.Net.Inputs)
 	}
-	if saved.Net.Config.Outputs != dataset.MNISTClasses {
-		return fmt.Errorf("--model %s has %d outputs, not one per digit (%d)", *file, saved.Net.Config.Outputs, dataset.MNISTClasses)
+	if saved.Net.Outputs != dataset.MNISTClasses {
+		return fmt.Errorf("--model-file %s has %d outputs, not one per digit (%d)", *file, saved.Net.Outputs, dataset.MNISTClasses)
 	}
 	eval := train.NewEvaluator(saved.Net)
 	failed := 0
@@ -123,7 +120,7 @@ func predictOne(eval *train.Evaluator, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	set := &dataset.Set{Name: path, Data: pixels, Labels: []uint8{0}, Features: 28 * 28, Rows: 28, Cols: 28, Classes: 10, Scale: 1.0 / 255}
+	set := &dataset.Set{Name: path, Data: pixels, Labels: []uint8{0}, Features: dataset.DigitSize * dataset.DigitSize, Rows: dataset.DigitSize, Cols: dataset.DigitSize, Classes: 10, Scale: 1.0 / 255}
 	probs, err := eval.Probabilities(set)
 	if err != nil {
 		return "", err

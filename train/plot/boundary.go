@@ -3,6 +3,8 @@ package plot
 import (
 	"errors"
 	"fmt"
+	"gorgonet/dataset"
+	"gorgonet/train"
 	"image"
 	"image/color"
 	"io"
@@ -264,4 +266,37 @@ func drawProbBar(side *draw.Canvas, ymin, ymax vg.Length) {
 	label.XAlign, label.YAlign = draw.XCenter, draw.YTop
 	label.Rotation = math.Pi / 2
 	side.FillText(label, vg.Point{X: x1 + vg.Points(40), Y: (top + bottom) / 2}, "P(class 1)")
+}
+
+// ModelPanel returns the panel of a trained two-class model with two inputs: its probability of
+// class 1 over the grid (one batch through ev) and the samples of data as points.
+func ModelPanel(title string, ev *train.Evaluator, data *dataset.Set) (BoundaryPanel, error) {
+	prob, err := GridProb(func(points [][2]float64) ([]float64, error) {
+		rows := make([][]float64, len(points))
+		for i, p := range points {
+			rows[i] = []float64{p[0], p[1]}
+		}
+		probs, err := ev.ProbabilitiesOf(rows)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]float64, len(probs))
+		for i, p := range probs {
+			out[i] = p[len(p)-1] // a single sigmoid output, or the second of two classes
+		}
+		return out, nil
+	})
+	if err != nil {
+		return BoundaryPanel{}, err
+	}
+	scale := data.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	points := make([]BoundaryPoint, data.Len())
+	for i := range points {
+		x := data.Sample(i)
+		points[i] = BoundaryPoint{X1: float64(x[0]) * scale, X2: float64(x[1]) * scale, Label: int(data.Labels[i])}
+	}
+	return BoundaryPanel{Title: title, Prob: prob, Points: points}, nil
 }

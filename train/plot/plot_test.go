@@ -17,6 +17,8 @@ import (
 	"gorgonet/dataset"
 	"gorgonet/model"
 	"gorgonet/train"
+
+	"gorgonia.org/tensor"
 )
 
 // Set GORGONET_PLOT_DIR to keep the pictures the tests draw, to look at them.
@@ -443,7 +445,7 @@ func TestWeightTemplates(t *testing.T) {
 	}
 
 	cfg := model.MLP(784, []int{32}, 10)
-	cfg.DType = "float64"
+	cfg.Dtype = tensor.Float64
 	mlp, err := model.New(cfg, rng)
 	if err != nil {
 		t.Fatal(err)

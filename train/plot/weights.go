@@ -16,23 +16,25 @@ import (
 // MaxHiddenTemplates is the number of first-layer units WeightTemplates shows for an MLP.
 const MaxHiddenTemplates = 16
 
-// WeightTemplates picks the weight vectors worth looking at as images. For a perceptron (no hidden
-// layer) they are the columns of the output layer's W (inputs x outputs), one per class, titled
-// "digit k" ("output" when there is a single output). For an MLP they are the first hidden layer's
-// columns with the largest Euclidean norm, at most MaxHiddenTemplates of them, largest first,
-// titled "unit j" with j the 0-based column (unit) index. It returns nil, nil for a nil network or
-// one without a 2-D first parameter.
+// WeightTemplates picks the weight vectors worth looking at as images: those of a dense layer that
+// reads the input pixels, the network's first layer. When that layer is the whole network (a
+// perceptron: its outputs are the logits) they are the columns of its W (inputs x outputs), one per
+// class, titled "digit k" ("output" when there is a single output). When more layers follow, they
+// are its columns with the largest Euclidean norm, at most MaxHiddenTemplates of them, largest
+// first, titled "unit j" with j the 0-based column (unit) index. It returns nil, nil for a nil
+// network or one whose first layer is not dense: there is then no picture that tells the truth.
 func WeightTemplates(net *model.Network) ([][]float64, []string) {
-	if net == nil {
+	if net == nil || len(net.Layers) == 0 {
 		return nil, nil
 	}
-	ps := net.Params()
-	if len(ps) == 0 || ps[0].Value == nil || len(ps[0].Value.Shape()) != 2 {
+	first, ok := net.Layers[0].(*model.Dense)
+	if !ok || first.W == nil || first.W.Value == nil || len(first.W.Value.Shape()) != 2 {
 		return nil, nil
 	}
-	in, out := ps[0].Value.Shape()[0], ps[0].Value.Shape()[1]
+	perceptron := len(net.Layers) == 1
+	in, out := first.W.Value.Shape()[0], first.W.Value.Shape()[1]
 	var data []float64
-	switch d := ps[0].Value.Data().(type) {
+	switch d := first.W.Value.Data().(type) {
 	case []float64:
 		data = d
 	case []float32:
@@ -52,7 +54,7 @@ func WeightTemplates(net *model.Network) ([][]float64, []string) {
 	}
 	var templates [][]float64
 	var titles []string
-	if len(net.Config.Hidden) == 0 {
+	if perceptron {
 		for j := range out {
 			templates = append(templates, column(j))
 			if out == 1 {

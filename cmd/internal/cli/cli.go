@@ -1,6 +1,6 @@
-// Package cli holds what the mnist and xor programs share: parsing of list flags, the split between
-// usage errors (exit status 2) and runtime errors (1), interruption by signals, and the progress
-// bar.
+// Package cli holds what the mnist and xor programs share: the split between usage errors (exit
+// status 2: a bad flag, a *train.SettingError) and runtime errors (1), parsing a command's flags,
+// interruption by signals, output paths, and the progress bar.
 package cli
 
 import (
@@ -8,19 +8,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
-	"gorgonet/model"
+	"gorgonet/train"
 )
 
 // Exit statuses.
@@ -58,9 +56,10 @@ func Exit(stderr io.Writer, prog, hint string, err error) int {
 		return 0
 	}
 	var ue *UsageError
+	var se *train.SettingError
 	var ie *InterruptedError
 	switch {
-	case errors.As(err, &ue):
+	case errors.As(err, &ue), errors.As(err, &se):
 		fmt.Fprintf(stderr, "%s: %v\n", prog, oneLine(err))
 		if hint != "" {
 			fmt.Fprintln(stderr, hint)
@@ -121,52 +120,6 @@ func ParseCommand(fs *pflag.FlagSet, args []string, stdout io.Writer, usage stri
 	return nil
 }
 
-// ParseSizes parses a comma-separated list of positive layer sizes such as "128,64". An empty
-// string is an empty list (no hidden layer).
-func ParseSizes(flag, s string) ([]int, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return nil, nil
-	}
-	parts := strings.Split(s, ",")
-	sizes := make([]int, len(parts))
-	for i, p := range parts {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			return nil, Usagef("--%s %q: empty size at position %d (want sizes like 128,64)", flag, s, i+1)
-		}
-		v, err := strconv.Atoi(p)
-		if err != nil {
-			return nil, Usagef("--%s %q: %q is not a whole number (want sizes like 128,64)", flag, s, p)
-		}
-		if v <= 0 || v > MaxLayerSize {
-			return nil, Usagef("--%s %q: size %d must be between 1 and %d", flag, s, v, MaxLayerSize)
-		}
-		sizes[i] = v
-	}
-	return sizes, nil
-}
-
-// MaxLayerSize bounds a hidden layer's width so that a typo cannot ask for terabytes.
-const MaxLayerSize = 1 << 16
-
-// CheckRange returns a UsageError when v is outside [lo, hi] or not a number.
-func CheckRange(flag string, v, lo, hi float64) error {
-	if math.IsNaN(v) || v < lo || v > hi {
-		return Usagef("--%s %s: must be between %s and %s", flag, num(v), num(lo), num(hi))
-	}
-	return nil
-}
-
-// num formats a flag value or bound for a message: whole numbers in full (1048576, not
-// 1.048576e+06 as %g prints them), others as %g.
-func num(v float64) string {
-	if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-		return strconv.FormatFloat(v, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(v, 'g', -1, 64)
-}
-
 // SignalContext returns a context cancelled by SIGINT or SIGTERM, and a function that reports
 // which signal arrived (nil if none) and releases the handler. After the first signal the default
 // behaviour returns, so a second Ctrl-C kills the process at once.
@@ -198,10 +151,11 @@ func SignalContext(parent context.Context) (context.Context, func() os.Signal) {
 	}
 }
 
-// IsTerminal reports whether f is a character device (a terminal), not a pipe or file.
-func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+// IsTerminal reports whether w is a terminal (golang.org/x/term: a character device such as
+// /dev/null is not one), so that progress bars are drawn only where someone sees them.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // Progress shows one bar per epoch on stderr when it is a terminal and quiet is false; otherwise
@@ -243,8 +197,9 @@ func (p *Progress) Done() {
 	}
 }
 
-// CheckWritable fails with a UsageError when path's directory is missing or not writable, so that
-// a run is refused before any training rather than losing its result at the end.
+// CheckWritable makes path's directory when missing and fails with a UsageError when path is a
+// directory or cannot be written (see MakeDir), so that a run is refused before any training
+// rather than losing its result at the end.
 func CheckWritable(flag, path string) error {
 	if path == "" {
 		return nil
@@ -252,41 +207,26 @@ func CheckWritable(flag, path string) error {
 	if st, err := os.Stat(path); err == nil && st.IsDir() { // the rename would fail after training
 		return Usagef("--%s %s: is a directory, not a file", flag, path)
 	}
-	dir := filepath.Dir(path)
-	st, err := os.Stat(dir)
-	if err != nil {
-		return Usagef("--%s %s: directory %s does not exist", flag, path, dir)
-	}
-	if !st.IsDir() {
-		return Usagef("--%s %s: %s is not a directory", flag, path, dir)
+	return MakeDir(flag, path, filepath.Dir(path))
+}
+
+// MakeDir makes dir when missing (as mkdir -p) and fails with a UsageError naming the flag and
+// its value when dir cannot be made (a path through a regular file, say) or written in.
+func MakeDir(flag, value, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			for p := dir; p != filepath.Dir(p); p = filepath.Dir(p) { // name the file in the way
+				if st, err := os.Stat(p); err == nil && !st.IsDir() {
+					return Usagef("--%s %s: %s is not a directory", flag, value, p)
+				}
+			}
+		}
+		return Usagef("--%s %s: cannot create directory %s: %v", flag, value, dir, errors.Unwrap(err))
 	}
 	f, err := os.CreateTemp(dir, ".gorgonet-write-test-*")
 	if err != nil {
-		return Usagef("--%s %s: cannot write in %s", flag, path, dir)
+		return Usagef("--%s %s: cannot write in %s", flag, value, dir)
 	}
 	f.Close()
-	os.Remove(f.Name())
-	return nil
-}
-
-// PrintGraph prints the inference graph of cfg (weights drawn from seed) as Graphviz DOT, every
-// node as Gorgonia exports it, or as a Mermaid diagram of the layers.
-func PrintGraph(w io.Writer, cfg model.Config, format string, seed uint64) error {
-	switch format {
-	case "mermaid":
-		_, err := fmt.Fprint(w, model.Mermaid(cfg))
-		return err
-	case "dot":
-		net, err := model.New(cfg, rand.New(rand.NewPCG(seed, 0)))
-		if err != nil {
-			return err
-		}
-		g, err := net.NewInferGraph(1)
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintln(w, g.DOT())
-		return err
-	}
-	return Usagef("--format %q: want dot or mermaid", format)
+	return os.Remove(f.Name())
 }

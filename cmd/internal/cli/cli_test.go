@@ -5,110 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"os"
-	"slices"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
 )
-
-func TestParseSizes(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want []int
-		err  string // substring of the error; "" for success
-	}{
-		{"", nil, ""},
-		{"   ", nil, ""},
-		{"128", []int{128}, ""},
-		{"128,64", []int{128, 64}, ""},
-		{" 512 , 256,10 ", []int{512, 256, 10}, ""},
-		{"1", []int{1}, ""},
-		{"65536", []int{65536}, ""},
-		{"128,,64", nil, `--hidden "128,,64": empty size at position 2 (want sizes like 128,64)`},
-		{",128", nil, `empty size at position 1`},
-		{"128,", nil, `empty size at position 2`},
-		{"128, ,64", nil, `empty size at position 2`},
-		{"abc", nil, `--hidden "abc": "abc" is not a whole number (want sizes like 128,64)`},
-		{"64,x2", nil, `"x2" is not a whole number`},
-		{"1.5", nil, `"1.5" is not a whole number`},
-		{"1e3", nil, `"1e3" is not a whole number`},
-		{"99999999999999999999", nil, `is not a whole number`},
-		{"0", nil, `--hidden "0": size 0 must be between 1 and 65536`},
-		{"128,0", nil, `size 0 must be between 1 and 65536`},
-		{"-4", nil, `size -4 must be between 1 and 65536`},
-		{"65537", nil, `size 65537 must be between 1 and 65536`},
-	} {
-		got, err := ParseSizes("hidden", c.in)
-		if c.err == "" {
-			if err != nil || !slices.Equal(got, c.want) {
-				t.Errorf("ParseSizes(%q) = %v, %v; want %v", c.in, got, err, c.want)
-			}
-			continue
-		}
-		if err == nil {
-			t.Errorf("ParseSizes(%q) = %v, want an error containing %q", c.in, got, c.err)
-			continue
-		}
-		if !strings.Contains(err.Error(), c.err) {
-			t.Errorf("ParseSizes(%q) error %q, want it to contain %q", c.in, err, c.err)
-		}
-		if !strings.HasPrefix(err.Error(), "--hidden ") {
-			t.Errorf("ParseSizes(%q) error %q does not start with the flag", c.in, err)
-		}
-		var ue *UsageError
-		if !errors.As(err, &ue) {
-			t.Errorf("ParseSizes(%q) error is %T, want a *UsageError (exit status 2)", c.in, err)
-		}
-		if got != nil {
-			t.Errorf("ParseSizes(%q) returned sizes %v with its error", c.in, got)
-		}
-	}
-}
-
-func TestCheckRange(t *testing.T) {
-	for _, c := range []struct {
-		flag      string
-		v, lo, hi float64
-		err       string // the exact message, or "" when in range
-	}{
-		{"dropout", 0, 0, 0.99, ""},
-		{"dropout", 0.99, 0, 0.99, ""},
-		{"dropout", 0.5, 0, 0.99, ""},
-		{"dropout", 1, 0, 0.99, "--dropout 1: must be between 0 and 0.99"},
-		{"dropout", -0.1, 0, 0.99, "--dropout -0.1: must be between 0 and 0.99"},
-		{"epochs", 0, 1, 1e7, "--epochs 0: must be between 1 and 10000000"},
-		{"epochs", -3, 1, 1e7, "--epochs -3: must be between 1 and 10000000"},
-		{"batch-size", -5, 1, 1 << 20, "--batch-size -5: must be between 1 and 1048576"},
-		{"batch-size", 2e6, 1, 1 << 20, "--batch-size 2000000: must be between 1 and 1048576"},
-		{"lr", -1, 1e-12, 100, "--lr -1: must be between 1e-12 and 100"},
-		{"lr", 1e-12, 1e-12, 100, ""},
-		{"lr", 100, 1e-12, 100, ""},
-		{"lr", 100.5, 1e-12, 100, "--lr 100.5: must be between 1e-12 and 100"},
-		{"lr", math.NaN(), 0, 100, "--lr NaN: must be between 0 and 100"},
-		{"lr", math.Inf(1), 0, 100, "--lr +Inf: must be between 0 and 100"},
-		{"l2", math.Inf(-1), 0, 10, "--l2 -Inf: must be between 0 and 10"},
-	} {
-		err := CheckRange(c.flag, c.v, c.lo, c.hi)
-		switch {
-		case c.err == "" && err != nil:
-			t.Errorf("CheckRange(%s, %v, %v, %v) = %v, want nil", c.flag, c.v, c.lo, c.hi, err)
-		case c.err != "" && err == nil:
-			t.Errorf("CheckRange(%s, %v, %v, %v) = nil, want %q", c.flag, c.v, c.lo, c.hi, c.err)
-		case c.err != "":
-			if err.Error() != c.err {
-				t.Errorf("CheckRange(%s, %v, %v, %v) = %q, want %q", c.flag, c.v, c.lo, c.hi, err, c.err)
-			}
-			if ue := (*UsageError)(nil); !errors.As(err, &ue) {
-				t.Errorf("CheckRange error is %T, want *UsageError", err)
-			}
-		}
-	}
-}
 
 type reportedErr struct{ error }
 

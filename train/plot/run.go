@@ -1,0 +1,60 @@
+package plot
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"gorgonet/dataset"
+	"gorgonet/model"
+	"gorgonet/train"
+)
+
+// PrepareDir makes sure dir is a directory pictures can be written into, creating it and its
+// parents (as mkdir -p) when missing, so that a run fails before training rather than after.
+func PrepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".gorgonet-write-test-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s", dir)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// WriteRun draws the pictures of a run into dir (created when missing) and returns the paths
+// written: curves.png (when h is not empty), confusion.png, mistakes.png (when the model made a
+// mistake) and weights.png (when the first layer reads images of test's size and is dense).
+// Each file is written atomically.
+func WriteRun(dir string, h train.History, test *dataset.Set, r *train.Result, net *model.Network) ([]string, error) {
+	if err := PrepareDir(dir); err != nil {
+		return nil, err
+	}
+	type picture struct {
+		name string
+		draw func(io.Writer) error
+	}
+	var pics []picture
+	if len(h) > 0 {
+		pics = append(pics, picture{"curves.png", func(w io.Writer) error { return Curves(w, h) }})
+	}
+	pics = append(pics, picture{"confusion.png", func(w io.Writer) error { return ConfusionMatrix(w, r.Confusion) }})
+	if _, err := MostConfidentMistakes(test, r, 1); err == nil {
+		pics = append(pics, picture{"mistakes.png", func(w io.Writer) error { return Mistakes(w, test, r, 36) }})
+	}
+	if templates, titles := WeightTemplates(net); templates != nil && test.Rows > 0 && test.Rows*test.Cols == net.Inputs {
+		pics = append(pics, picture{"weights.png", func(w io.Writer) error { return Weights(w, templates, test.Rows, test.Cols, titles) }})
+	}
+	var written []string
+	for _, p := range pics {
+		path := filepath.Join(dir, p.name)
+		if err := model.WriteFileAtomic(path, p.draw); err != nil {
+			return written, err
+		}
+		written = append(written, path)
+	}
+	return written, nil
+}

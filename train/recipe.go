@@ -1,0 +1,287 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gorgonet/model"
+)
+
+// A Recipe is every setting that decides a training run of a perceptron or an MLP on a labelled
+// set: the model, the training hyperparameters and how the training file is split. Its settings
+// are named and defaulted in one place (DefaultRecipe), each with its parser and help text
+// (Settings), so that a program offers every one as a flag with one loop, prints the command line
+// that reproduces a run (Args), sweeps over any of them (Set), and keeps them in checkpoints.
+// Configs turns a recipe into the model and training configs, validated by their packages.
+type Recipe struct {
+	Model      string  // "perceptron" or "mlp"
+	Hidden     string  // the mlp's hidden layer sizes, comma separated: "512,256"
+	Activation string  // the hidden layers' activation (model.Activations)
+	Loss       string  // model.Losses; "": cross-entropy for several classes, bce for one output
+	Dropout    float64 // the hidden layers' dropout; a perceptron has none (see Set)
+	L2         float64 // lambda of the penalty (lambda/2)·Σw²
+	Dtype      string  // "float32" or "float64"
+	Optimizer  string  // Optimizers
+	LearnRate  float64 // 0: DefaultLearnRate(Optimizer)
+	Momentum   float64 // of the momentum optimizer
+	Epochs     int
+	BatchSize  int
+	Patience   int // early stopping after this many epochs without a better validation loss; 0: never
+	Schedule   Schedule
+	ValSize    int    // samples of the training file held out for validation; 0: none
+	TrainLimit int    // use only the first samples of the training file; 0: all
+	Seed       uint64 // the weights, the validation split, the batch order and dropout
+
+	set map[string]bool // the settings given with Set
+}
+
+// DefaultRecipe returns the default run of the mnist command: 784-256-10 with ReLU and dropout
+// 0.2, Adam at 0.001, batch 100, 10 epochs, every training sample used, seed 1. (README explains
+// the choice: it passes 0.98 test accuracy for every seed tried.)
+func DefaultRecipe() Recipe {
+	return Recipe{Model: "mlp", Hidden: "256", Activation: "relu", Dropout: 0.2, Dtype: "float32",
+		Optimizer: "adam", Momentum: 0.9, Epochs: 10, BatchSize: 100, Seed: 1,
+		Schedule: Schedule{Name: "constant", StepEvery: 5, StepGamma: 0.5}}
+}
+
+// A Setting is one named setting of a Recipe, bound to its field: Value parses and prints it and
+// is a flag.Value (and a pflag.Value: Type names its kind), so a program registers it as a flag.
+type Setting struct {
+	Name, Usage string
+	Value       interface {
+		String() string
+		Set(string) error
+		Type() string
+	}
+}
+
+// Settings returns r's settings, bound to r's fields, in the order of a help text.
+func (r *Recipe) Settings() []Setting {
+	s := []Setting{
+		{"model", "model: perceptron (single layer, softmax regression) or mlp", str(r, "model", &r.Model)},
+		{"hidden", "hidden layer sizes of the mlp, comma separated (e.g. 512,256)", str(r, "hidden", &r.Hidden)},
+		{"activation", "hidden activation: " + strings.Join(model.Activations(), ", "), str(r, "activation", &r.Activation)},
+		{"loss", "loss: " + strings.Join(model.Losses, ", ") + " (default: crossentropy, or bce for one output)", str(r, "loss", &r.Loss)},
+		{"dropout", "probability of dropping a hidden unit in training, in [0,1)", float(r, "dropout", &r.Dropout)},
+		{"l2", "L2 penalty lambda: adds (lambda/2)*sum(W^2) to the loss", float(r, "l2", &r.L2)},
+		{"optimizer", "solver: " + strings.Join(Optimizers, ", "), str(r, "optimizer", &r.Optimizer)},
+		{"lr", "learning rate (0: 0.1 for sgd, 0.01 for momentum, 0.001 for adam and rmsprop)", float(r, "lr", &r.LearnRate)},
+		{"momentum", "momentum coefficient of --optimizer momentum, in [0,1)", float(r, "momentum", &r.Momentum)},
+		{"epochs", "passes over the training set", integer(r, "epochs", &r.Epochs)},
+		{"patience", "stop when the validation loss has not improved for N epochs, keeping the best epoch's weights (0: never)", integer(r, "patience", &r.Patience)},
+		{"lr-schedule", "learning-rate schedule: " + strings.Join(Schedules, ", "), str(r, "lr-schedule", &r.Schedule.Name)},
+		{"lr-step-every", "step schedule: epochs between steps", integer(r, "lr-step-every", &r.Schedule.StepEvery)},
+		{"lr-step-gamma", "step schedule: factor applied at each step", float(r, "lr-step-gamma", &r.Schedule.StepGamma)},
+		{"lr-warmup", "epochs of linear learning-rate warm-up before the schedule", integer(r, "lr-warmup", &r.Schedule.Warmup)},
+		{"batch-size", "samples per training step (the last batch of an epoch takes the remainder)", integer(r, "batch-size", &r.BatchSize)},
+		{"val-size", "samples held out of the training file for validation (0: none)", integer(r, "val-size", &r.ValSize)},
+		{"train-limit", "use only the first N training samples (0: all)", integer(r, "train-limit", &r.TrainLimit)},
+		{"seed", "seed of the weights, the validation split, the batch order and dropout", seed(r, "seed", &r.Seed)},
+		{"dtype", "element type: float32 or float64", str(r, "dtype", &r.Dtype)},
+	}
+	return s
+}
+
+// Set sets the named setting from text, as a flag would. Setting the model to "perceptron" also
+// sets the dropout to 0 unless the dropout was set before: the default dropout is the hidden
+// layers' and a perceptron has none (a dropout set explicitly for a perceptron is refused by
+// Configs).
+func (r *Recipe) Set(name, value string) error {
+	for _, s := range r.Settings() {
+		if s.Name == name {
+			return s.Value.Set(value)
+		}
+	}
+	return fmt.Errorf("no setting %q", name)
+}
+
+// Values returns every setting's value as text, by name.
+func (r *Recipe) Values() map[string]string {
+	m := map[string]string{}
+	for _, s := range r.Settings() {
+		m[s.Name] = s.Value.String()
+	}
+	return m
+}
+
+// Args returns the settings that differ from DefaultRecipe as command-line flags, in Settings
+// order: ["--hidden", "512", "--lr", "0.002"].
+func (r *Recipe) Args() []string {
+	d := DefaultRecipe()
+	def := d.Values()
+	var args []string
+	for _, s := range r.Settings() {
+		if v := s.Value.String(); v != def[s.Name] {
+			args = append(args, "--"+s.Name, v)
+		}
+	}
+	return args
+}
+
+// settingOf maps the fields of model.Config and Config to the settings that set them.
+var settingOf = map[string]string{
+	"Hidden": "hidden", "Activation": "activation", "Loss": "loss", "Dropout": "dropout", "L2": "l2", "Dtype": "dtype",
+	"Optimizer": "optimizer", "LearnRate": "lr", "Momentum": "momentum", "Epochs": "epochs",
+	"BatchSize": "batch-size", "Patience": "patience", "Schedule.Name": "lr-schedule",
+	"Schedule.StepEvery": "lr-step-every", "Schedule.StepGamma": "lr-step-gamma", "Schedule.Warmup": "lr-warmup",
+}
+
+// A SettingError reports a setting of a Recipe that is not valid: its name, its value as text and
+// what is wrong. Error prints it as a flag: "--dropout 1.5: must be between 0 and 1".
+type SettingError struct {
+	Setting, Value, Reason string
+}
+
+func (e *SettingError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("--%s %s", e.Setting, e.Reason)
+	}
+	return fmt.Sprintf("--%s %s: %s", e.Setting, e.Value, e.Reason)
+}
+
+func settingErr(name, value, format string, args ...any) error {
+	return &SettingError{Setting: name, Value: value, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Configs returns the model config (inputs features, classes outputs) and the training config of
+// the recipe, validated by model.Config.Validate and Config.Validate; an invalid setting is a
+// *SettingError naming it.
+func (r Recipe) Configs(inputs, classes int) (model.Config, Config, error) {
+	mc := model.Perceptron(inputs, classes)
+	switch r.Model {
+	case "perceptron":
+	case "mlp":
+		hidden, err := ParseSizes(r.Hidden)
+		if strings.TrimSpace(r.Hidden) == "" {
+			return mc, Config{}, settingErr("hidden", "", "%v", err)
+		}
+		if err != nil {
+			return mc, Config{}, settingErr("hidden", strconv.Quote(r.Hidden), "%v", err)
+		}
+		mc = model.MLP(inputs, hidden, classes)
+	default:
+		return mc, Config{}, settingErr("model", strconv.Quote(r.Model), "want perceptron or mlp")
+	}
+	if _, err := model.ActivationByName(r.Activation); err != nil { // also for a perceptron: a typo is a typo
+		return mc, Config{}, settingErr("activation", strconv.Quote(r.Activation), "want one of %s", strings.Join(model.Activations(), ", "))
+	}
+	dt, err := model.ParseDtype(r.Dtype)
+	if err != nil {
+		return mc, Config{}, settingErr("dtype", strconv.Quote(r.Dtype), "want float32 or float64")
+	}
+	mc.Activation, mc.Dropout, mc.L2, mc.Dtype = r.Activation, r.Dropout, r.L2, dt
+	if r.Loss != "" {
+		mc.Loss = r.Loss
+	}
+	tc := Config{Optimizer: r.Optimizer, LearnRate: r.LearnRate, Momentum: r.Momentum, Rho: Defaults().Rho,
+		Epochs: r.Epochs, BatchSize: r.BatchSize, Seed: r.Seed, Patience: r.Patience, Schedule: r.Schedule}
+	if tc.LearnRate == 0 {
+		tc.LearnRate = DefaultLearnRate(r.Optimizer)
+	}
+	for _, err := range []error{mc.Validate(), tc.Validate()} {
+		if ce := (*model.ConfigError)(nil); errors.As(err, &ce) {
+			return mc, tc, settingErr(settingOf[strings.Split(ce.Field, "[")[0]], ce.Value, "%s", ce.Reason)
+		}
+	}
+	if r.ValSize < 0 || r.ValSize > MaxSamples {
+		return mc, tc, settingErr("val-size", fmt.Sprint(r.ValSize), "must be between 0 and %d", MaxSamples)
+	}
+	if r.TrainLimit < 0 || r.TrainLimit > MaxSamples {
+		return mc, tc, settingErr("train-limit", fmt.Sprint(r.TrainLimit), "must be between 0 and %d", MaxSamples)
+	}
+	if r.Patience > 0 && r.ValSize == 0 {
+		return mc, tc, settingErr("patience", fmt.Sprint(r.Patience), "needs a validation set: set --val-size")
+	}
+	return mc, tc, nil
+}
+
+// MaxSamples bounds ValSize and TrainLimit: 2^31, more than any IDX file here holds.
+const MaxSamples = 1 << 31
+
+// MaxLayerSize bounds a hidden layer's width in ParseSizes, so that a typo cannot ask for
+// terabytes before model.MaxParams is even checked.
+const MaxLayerSize = 1 << 16
+
+// ParseSizes parses a comma-separated list of hidden layer sizes such as "128,64", each between 1
+// and MaxLayerSize. An empty list is an error: an mlp needs a hidden layer.
+func ParseSizes(s string) ([]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.New("is empty: an mlp needs at least one hidden layer (or use --model perceptron)")
+	}
+	parts := strings.Split(s, ",")
+	sizes := make([]int, len(parts))
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		v, err := strconv.Atoi(p)
+		switch {
+		case p == "":
+			return nil, fmt.Errorf("empty size at position %d (want sizes like 128,64)", i+1)
+		case err != nil:
+			return nil, fmt.Errorf("%q is not a whole number (want sizes like 128,64)", p)
+		case v <= 0 || v > MaxLayerSize:
+			return nil, fmt.Errorf("size %d must be between 1 and %d", v, MaxLayerSize)
+		}
+		sizes[i] = v
+	}
+	return sizes, nil
+}
+
+// value is a setting bound to a field of a recipe: it parses as the standard flag package does
+// (integers with base prefixes such as 0x) and records that the setting was given.
+type value[T any] struct {
+	r      *Recipe
+	name   string
+	p      *T
+	kind   string
+	parse  func(string) (T, error)
+	format func(T) string
+}
+
+func (v value[T]) String() string { return v.format(*v.p) }
+func (v value[T]) Type() string   { return v.kind }
+func (v value[T]) Set(s string) error {
+	x, err := v.parse(s)
+	if err != nil {
+		return err
+	}
+	*v.p = x
+	v.r.given(v.name)
+	return nil
+}
+
+func str(r *Recipe, name string, p *string) value[string] {
+	return value[string]{r, name, p, "string", func(s string) (string, error) { return s, nil }, func(s string) string { return s }}
+}
+
+func float(r *Recipe, name string, p *float64) value[float64] {
+	return value[float64]{r, name, p, "float64", func(s string) (float64, error) { return strconv.ParseFloat(s, 64) },
+		func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }}
+}
+
+func integer(r *Recipe, name string, p *int) value[int] {
+	return value[int]{r, name, p, "int", func(s string) (int, error) {
+		i, err := strconv.ParseInt(s, 0, strconv.IntSize)
+		return int(i), err
+	}, strconv.Itoa}
+}
+
+func seed(r *Recipe, name string, p *uint64) value[uint64] {
+	return value[uint64]{r, name, p, "uint64", func(s string) (uint64, error) { return strconv.ParseUint(s, 0, 64) },
+		func(u uint64) string { return strconv.FormatUint(u, 10) }}
+}
+
+// given records that a setting was set; a perceptron loses the default dropout (see Set).
+func (r *Recipe) given(name string) {
+	if r.set == nil {
+		r.set = map[string]bool{}
+	}
+	r.set[name] = true
+	if name == "model" && r.Model == "perceptron" && !r.set["dropout"] {
+		r.Dropout = 0
+	}
+}
+
+// Given reports whether the named setting was set with Set (or its flag given).
+func (r *Recipe) Given(name string) bool { return r.set[name] }

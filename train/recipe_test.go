@@ -1,0 +1,224 @@
+package train
+
+import (
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"gorgonet/model"
+)
+
+// The default recipe is the default run: 784-256-10 ReLU, dropout 0.2, Adam 0.001, batch 100.
+func TestDefaultRecipeConfigs(t *testing.T) {
+	r := DefaultRecipe()
+	mc, tc, err := r.Configs(784, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := model.MLP(784, []int{256}, 10)
+	want.Dropout = 0.2
+	if !mc.Equal(want) || mc.Dtype != tensor.Float32 {
+		t.Errorf("model config %v, want %v", mc, want)
+	}
+	if tc.Optimizer != "adam" || tc.LearnRate != 0.001 || tc.BatchSize != 100 || tc.Epochs != 10 || tc.Seed != 1 || tc.Rho != 0.9 {
+		t.Errorf("train config %+v", tc)
+	}
+	if args := r.Args(); len(args) != 0 {
+		t.Errorf("the default recipe differs from the defaults by %v", args)
+	}
+}
+
+// Set parses each setting as a flag would, Args gives back exactly the changes, and a recipe
+// rebuilt from Values is the same.
+func TestRecipeSetArgsValues(t *testing.T) {
+	r := DefaultRecipe()
+	for _, nv := range [][2]string{{"hidden", "512,256"}, {"lr", "0.002"}, {"seed", "0x10"}, {"epochs", "0x14"}, {"lr-schedule", "cosine"}, {"loss", "mse"}} {
+		if err := r.Set(nv[0], nv[1]); err != nil {
+			t.Fatalf("Set(%s, %s): %v", nv[0], nv[1], err)
+		}
+	}
+	if r.Seed != 16 || r.Epochs != 20 || r.LearnRate != 0.002 || r.Hidden != "512,256" || r.Schedule.Name != "cosine" {
+		t.Errorf("recipe after Set: %+v", r)
+	}
+	want := []string{"--hidden", "512,256", "--loss", "mse", "--lr", "0.002", "--epochs", "20", "--lr-schedule", "cosine", "--seed", "16"}
+	if got := r.Args(); !slices.Equal(got, want) {
+		t.Errorf("Args = %v, want %v", got, want)
+	}
+	again := DefaultRecipe()
+	for name, v := range r.Values() {
+		if err := again.Set(name, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(again.Args(), want) {
+		t.Errorf("rebuilt from Values: %v", again.Args())
+	}
+	for _, bad := range [][2]string{{"lr", "abc"}, {"epochs", "1.5"}, {"seed", "-1"}, {"nope", "1"}} {
+		if err := r.Set(bad[0], bad[1]); err == nil {
+			t.Errorf("Set(%s, %q) accepted", bad[0], bad[1])
+		}
+	}
+}
+
+// A perceptron has no hidden layer: it drops the default dropout, and refuses one given.
+func TestRecipePerceptronDropout(t *testing.T) {
+	r := DefaultRecipe()
+	_ = r.Set("model", "perceptron")
+	if mc, _, err := r.Configs(784, 10); err != nil || mc.Dropout != 0 || mc.Kind() != "perceptron" {
+		t.Errorf("perceptron: %v, %v", mc, err)
+	}
+	for _, order := range [][]string{{"model", "perceptron", "dropout", "0.5"}, {"dropout", "0.5", "model", "perceptron"}} {
+		r := DefaultRecipe()
+		_ = r.Set(order[0], order[1])
+		_ = r.Set(order[2], order[3])
+		var se *SettingError
+		if _, _, err := r.Configs(784, 10); !errors.As(err, &se) || se.Setting != "dropout" {
+			t.Errorf("%v: %v, want a *SettingError for dropout", order, err)
+		}
+	}
+}
+
+// Every invalid setting is a *SettingError naming it, with the model's and the trainer's own
+// validation behind it.
+func TestRecipeConfigsRejects(t *testing.T) {
+	for _, c := range []struct {
+		name, value string
+		want        string // the exact message's start
+	}{
+		{"hidden", "", "--hidden is empty"},
+		{"hidden", "128,,64", `--hidden "128,,64": empty size at position 2 (want sizes like 128,64)`},
+		{"hidden", ",128", `--hidden ",128": empty size at position 1`},
+		{"hidden", "128, ,64", `--hidden "128, ,64": empty size at position 2`},
+		{"hidden", "abc", `--hidden "abc": "abc" is not a whole number (want sizes like 128,64)`},
+		{"hidden", "1e3", `--hidden "1e3": "1e3" is not a whole number`},
+		{"hidden", "99999999999999999999", `--hidden "99999999999999999999": "99999999999999999999" is not a whole number`},
+		{"hidden", "0", `--hidden "0": size 0 must be between 1 and 65536`},
+		{"hidden", "-4", `--hidden "-4": size -4 must be between 1 and 65536`},
+		{"hidden", "65537", `--hidden "65537": size 65537 must be between 1 and 65536`},
+		{"hidden", "65536,65536", `--hidden "65536,65536": the network 784-65536-65536-10 needs more than`},
+		{"model", "cnn", `--model "cnn": want perceptron or mlp`},
+		{"dtype", "float16", `--dtype "float16": want float32 or float64`},
+		{"activation", "swish", `--activation "swish": want one of leakyrelu, relu, sigmoid`},
+		{"loss", "hinge", `--loss "hinge": want one of`},
+		{"loss", "bce", `--loss "bce": needs exactly 1 output, got 10`},
+		{"dropout", "1", "--dropout 1: must be between 0 and 1"},
+		{"l2", "-1", "--l2 -1: must be between 0 and"},
+		{"optimizer", "adagrad", `--optimizer "adagrad": want one of sgd, momentum, adam, rmsprop`},
+		{"lr", "-1", "--lr -1: must be between 0 and"},
+		{"lr", "1e300", "--lr 1e+300: must be between 0 and"},
+		{"momentum", "1", "--momentum 1: must be between 0 and 1"},
+		{"epochs", "0", "--epochs 0: must be between 1 and"},
+		{"batch-size", "-5", "--batch-size -5: must be between 1 and"},
+		{"patience", "-1", "--patience -1: must be between 0 and"},
+		{"lr-schedule", "exponential", `--lr-schedule "exponential": want one of constant, step, cosine`},
+		{"lr-step-every", "0", "--lr-step-every 0: must be between 1 and"},
+		{"lr-step-gamma", "0", "--lr-step-gamma 0: must be between 0 and 1"},
+		{"lr-warmup", "10", "--lr-warmup 10: must be less than the 10 epochs"},
+		{"val-size", "-1", "--val-size -1: must be between 0 and 2147483648"},
+		{"train-limit", "-1", "--train-limit -1: must be between 0 and"},
+		{"train-limit", "0x7fffffffffffffff", "--train-limit 9223372036854775807: must be between 0 and"},
+		{"patience", "2", "--patience 2: needs a validation set: set --val-size"},
+	} {
+		r := DefaultRecipe()
+		if err := r.Set(c.name, c.value); err != nil {
+			t.Fatalf("Set(%s, %q): %v", c.name, c.value, err)
+		}
+		_, _, err := r.Configs(784, 10)
+		var se *SettingError
+		if !errors.As(err, &se) || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("--%s %q: error %v, want a *SettingError starting %q", c.name, c.value, err, c.want)
+		} else if se.Setting != c.name {
+			t.Errorf("--%s %q: the error names the setting %q", c.name, c.value, se.Setting)
+		}
+	}
+	r := DefaultRecipe()
+	_ = r.Set("optimizer", "momentum")
+	_ = r.Set("momentum", "0")
+	if _, _, err := r.Configs(784, 10); err == nil || !strings.HasPrefix(err.Error(), "--momentum 0: must be above 0") {
+		t.Errorf("momentum 0 with the momentum optimizer: %v", err)
+	}
+}
+
+// Every setting appears once, bound to the recipe, with its default as its flag's default.
+func TestRecipeSettings(t *testing.T) {
+	r := DefaultRecipe()
+	seen := map[string]bool{}
+	for _, s := range r.Settings() {
+		if seen[s.Name] || s.Usage == "" {
+			t.Errorf("setting %q: duplicate or without help", s.Name)
+		}
+		seen[s.Name] = true
+	}
+	if len(seen) != 20 {
+		t.Errorf("%d settings", len(seen))
+	}
+	for _, f := range []string{"Hidden", "Activation", "Loss", "Dropout", "L2", "Dtype", "Optimizer", "LearnRate", "Momentum", "Epochs",
+		"BatchSize", "Patience", "Schedule.Name", "Schedule.StepEvery", "Schedule.StepGamma", "Schedule.Warmup"} {
+		if !seen[settingOf[f]] {
+			t.Errorf("config field %s maps to no setting (%q)", f, settingOf[f])
+		}
+	}
+}
+
+// FuzzParseSizes: any --hidden value gives either sizes in [1, MaxLayerSize], one per comma
+// separated field, that format and parse back the same, or an error; never a panic.
+func FuzzParseSizes(f *testing.F) {
+	for _, s := range []string{
+		"", " ", "128", "128,64", " 512 , 256,10 ", "128,,64", ",,", ",", "abc", "-1", "0",
+		"99999999", "99999999999999999999", "65536", "65537", "1e3", "1.5", "+7", "0x10",
+		"1,2,3,4,5,6,7,8,9,10", "\t64\n", "١٢٣", "128;64", "128:64",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sizes, err := ParseSizes(s)
+		if err != nil {
+			if sizes != nil {
+				t.Fatalf("ParseSizes(%q): sizes %v with the error", s, sizes)
+			}
+			return
+		}
+		if strings.TrimSpace(s) == "" {
+			t.Fatalf("ParseSizes(%q) = %v, want the error of an empty list", s, sizes)
+		}
+		if want := strings.Count(s, ",") + 1; len(sizes) != want {
+			t.Fatalf("ParseSizes(%q) = %v: %d sizes for %d fields", s, sizes, len(sizes), want)
+		}
+		parts := make([]string, len(sizes))
+		for i, v := range sizes {
+			if v < 1 || v > MaxLayerSize {
+				t.Fatalf("ParseSizes(%q) accepted size %d", s, v)
+			}
+			parts[i] = strconv.Itoa(v)
+		}
+		again, err := ParseSizes(strings.Join(parts, ","))
+		if err != nil || !slices.Equal(again, sizes) {
+			t.Fatalf("ParseSizes(%q) = %v, but its formatting parses to %v, %v", s, sizes, again, err)
+		}
+	})
+}
+
+// The settings reach the training config: the learning rate defaults per optimizer, and the
+// momentum is the one set (a zero Momentum in Config would mean "the default 0.9").
+func TestRecipeLearnRateAndMomentum(t *testing.T) {
+	for _, opt := range Optimizers {
+		r := DefaultRecipe()
+		r.Optimizer = opt
+		_, tc, err := r.Configs(784, 10)
+		if err != nil {
+			t.Fatalf("optimizer %s: %v", opt, err)
+		}
+		if tc.Optimizer != opt || tc.LearnRate != DefaultLearnRate(opt) {
+			t.Errorf("optimizer %s: config %s lr %g, want lr %g", opt, tc.Optimizer, tc.LearnRate, DefaultLearnRate(opt))
+		}
+	}
+	r := DefaultRecipe()
+	r.Optimizer, r.Momentum, r.LearnRate = "momentum", 0.5, 0.03
+	if _, tc, err := r.Configs(784, 10); err != nil || tc.Momentum != 0.5 || tc.LearnRate != 0.03 {
+		t.Errorf("momentum 0.5, lr 0.03: config momentum %g lr %g, %v", tc.Momentum, tc.LearnRate, err)
+	}
+}
