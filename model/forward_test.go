@@ -1,7 +1,9 @@
 package model
 
 import (
+	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -64,8 +66,8 @@ func TestPerceptronByHand(t *testing.T) {
 				if !closeTo(q[0], p, 1e-15) {
 					t.Errorf("sample %d: Probabilities %g, by hand %g", i, q[0], p)
 				}
-				if got, want := Predict([]float64{z}), map[bool]int{true: 1, false: 0}[p >= 0.5]; got != want {
-					t.Errorf("sample %d: Predict %d, want %d", i, got, want)
+				if got, err := Predict(BCE, []float64{z}); err != nil || got.Class != map[bool]int{true: 1, false: 0}[p >= 0.5] {
+					t.Errorf("sample %d: Predict %+v, %v; probability %g", i, got, err, p)
 				}
 			}
 			if got := tg.LossValue(); !closeTo(got, wantLoss, tolFor(dt)) {
@@ -126,10 +128,26 @@ func TestProbabilitiesAndPredictByHand(t *testing.T) {
 		{BCE, []float64{0}, []float64{0.5}, 1},
 		{BCE, []float64{-1000}, []float64{0}, 0},
 		{MSE, []float64{0, ln3}, []float64{0.5, 0.75}, 1},
+		// Infinite logits take their limits: softmax [+Inf, 1] is [1, 0], not [NaN, 0].
+		{CrossEntropy, []float64{math.Inf(1), 1}, []float64{1, 0}, 0},
+		{CrossEntropy, []float64{1, math.Inf(1), math.Inf(1)}, []float64{0, 0.5, 0.5}, 1},
+		{CrossEntropy, []float64{math.Inf(-1), 2}, []float64{0, 1}, 1},
+		{BCE, []float64{math.Inf(1)}, []float64{1}, 1},
+		{BCE, []float64{math.Inf(-1)}, []float64{0}, 0},
+		{MSE, []float64{math.Inf(-1), math.Inf(1)}, []float64{0, 1}, 1},
 	}
 	for _, c := range cases {
-		if got := Predict(c.logits); got != c.predicted {
-			t.Errorf("Predict(%v) = %d, want %d", c.logits, got, c.predicted)
+		got, err := Predict(c.loss, c.logits)
+		if err != nil || got.Class != c.predicted {
+			t.Errorf("Predict(%s, %v) = %+v, %v; want class %d", c.loss, c.logits, got, err, c.predicted)
+		}
+		// The probability of the predicted class: for one sigmoid output, of class 0 when it is 0.
+		if want := c.want[min(c.predicted, len(c.want)-1)]; len(c.want) == 1 && c.predicted == 0 {
+			if got.Prob != 1-want {
+				t.Errorf("Predict(%s, %v).Prob = %g, want %g", c.loss, c.logits, got.Prob, 1-want)
+			}
+		} else if !closeTo(got.Prob, want, 1e-13) {
+			t.Errorf("Predict(%s, %v).Prob = %g, want %g", c.loss, c.logits, got.Prob, want)
 		}
 		p := append([]float64(nil), c.logits...)
 		Probabilities(c.loss, p)
@@ -198,5 +216,37 @@ func TestGoLossMatchesGraph(t *testing.T) {
 				t.Errorf("%s: graph loss %.17g, mean SampleLoss %.17g", cfg, got, mean)
 			}
 		}
+	}
+}
+
+// A NaN output, or an all -Inf softmax, is never a class: Predict refuses it.
+func TestPredictRefusesNonFiniteOutputs(t *testing.T) {
+	nan := math.NaN()
+	for _, c := range []struct {
+		loss   string
+		logits []float64
+	}{
+		{CrossEntropy, []float64{nan, 1}},
+		{CrossEntropy, []float64{1, nan}},
+		{CrossEntropy, []float64{math.Inf(1), nan}},
+		{CrossEntropy, []float64{math.Inf(-1), math.Inf(-1)}},
+		{BCE, []float64{nan}},
+		{MSE, []float64{0, nan}},
+	} {
+		if p, err := Predict(c.loss, c.logits); !errors.Is(err, ErrNonFiniteOutput) {
+			t.Errorf("Predict(%s, %v) = %+v, %v; want ErrNonFiniteOutput", c.loss, c.logits, p, err)
+		}
+	}
+}
+
+// Top lists the classes by probability; a single output stands for the classes 0 and 1.
+func TestPredictionTop(t *testing.T) {
+	p, _ := Predict(CrossEntropy, []float64{1, 3, 2, 3})
+	if got := p.Top(3); !slices.Equal(got, []int{1, 3, 2}) || p.Class != 1 {
+		t.Errorf("Top(3) = %v, class %d; want [1 3 2], 1 (ties to the lower class)", got, p.Class)
+	}
+	b, _ := Predict(BCE, []float64{-math.Log(3)})
+	if got := b.Top(5); !slices.Equal(got, []int{0, 1}) || b.ProbOf(0) != 0.75 || b.Prob != 0.75 {
+		t.Errorf("single output: Top %v, ProbOf(0) %g, Prob %g", got, b.ProbOf(0), b.Prob)
 	}
 }

@@ -1,8 +1,11 @@
 package model
 
 import (
+	"cmp"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	G "gorgonia.org/gorgonia"
 )
@@ -174,36 +177,99 @@ func SampleLoss(loss string, logits []float64, label int) float64 {
 }
 
 // Probabilities turns one sample's logits into output probabilities in place: softmax for
-// cross-entropy, an element-wise sigmoid otherwise.
+// cross-entropy, an element-wise sigmoid otherwise. Infinite logits have their limits: softmax of
+// [+Inf, 1] is [1, 0] (the +Inf classes share the whole probability), sigmoid(±Inf) is 1 or 0. A
+// NaN logit gives NaN probabilities; Predict refuses them.
 func Probabilities(loss string, logits []float64) {
-	if loss == CrossEntropy {
-		lse := logSumExp(logits)
+	if loss != CrossEntropy {
 		for i, z := range logits {
-			logits[i] = math.Exp(z - lse)
+			logits[i] = sigmoid(z)
 		}
 		return
 	}
+	top := 0
+	for _, z := range logits {
+		if math.IsInf(z, 1) {
+			top++
+		}
+	}
+	if top > 0 { // exp(+Inf - +Inf) would be NaN: take the limit
+		for i, z := range logits {
+			logits[i] = 0
+			if math.IsInf(z, 1) {
+				logits[i] = 1 / float64(top)
+			} else if math.IsNaN(z) {
+				logits[i] = z
+			}
+		}
+		return
+	}
+	lse := logSumExp(logits)
 	for i, z := range logits {
-		logits[i] = sigmoid(z)
+		logits[i] = math.Exp(z - lse)
 	}
 }
 
-// Predict returns the predicted class of one sample from its logits: the arg max, or for a single
-// output, 1 when sigmoid(z) >= 0.5 (z >= 0).
-func Predict(logits []float64) int {
-	if len(logits) == 1 {
-		if logits[0] >= 0 {
-			return 1
+// ErrNonFiniteOutput is the error of a prediction from outputs that are NaN, or probabilities
+// that are undefined (every logit -Inf): a diverged model, whose answer is not reported.
+var ErrNonFiniteOutput = errors.New("the model's output is not a number (NaN): the model diverged")
+
+// A Prediction is a model's answer for one sample: the predicted class, the probability the model
+// gives it, and the output probabilities (softmax for cross-entropy, a sigmoid per output
+// otherwise: one value for a single-output model, the probability of class 1).
+type Prediction struct {
+	Class int
+	Prob  float64
+	Probs []float64
+}
+
+// Predict decides one sample from its logits: the arg max of the probabilities (ties to the
+// lower class) or, for a single output, class 1 when its probability is at least 0.5. It is the
+// one place where every command decides a class and its probability. NaN or undefined
+// probabilities are ErrNonFiniteOutput. logits is not changed.
+func Predict(loss string, logits []float64) (Prediction, error) {
+	probs := append([]float64(nil), logits...)
+	Probabilities(loss, probs)
+	p := Prediction{Probs: probs}
+	for i, q := range probs {
+		if math.IsNaN(q) {
+			return Prediction{}, fmt.Errorf("%w (logit %d is %v)", ErrNonFiniteOutput, i, logits[i])
 		}
-		return 0
-	}
-	best := 0
-	for i, z := range logits {
-		if z > logits[best] {
-			best = i
+		if q > probs[p.Class] {
+			p.Class = i
 		}
 	}
-	return best
+	p.Prob = probs[p.Class]
+	if len(probs) == 1 {
+		p.Class, p.Prob = 0, 1-probs[0]
+		if probs[0] >= 0.5 {
+			p.Class, p.Prob = 1, probs[0]
+		}
+	}
+	return p, nil
+}
+
+// Top returns the k classes of highest probability, the most probable first (ties to the lower
+// class); for a single output, the two classes 0 and 1.
+func (p Prediction) Top(k int) []int {
+	probs := p.Probs
+	if len(probs) == 1 {
+		probs = []float64{1 - probs[0], probs[0]}
+	}
+	classes := make([]int, len(probs))
+	for i := range classes {
+		classes[i] = i
+	}
+	slices.SortStableFunc(classes, func(a, b int) int { return cmp.Compare(probs[b], probs[a]) })
+	return classes[:min(k, len(classes))]
+}
+
+// ProbOf returns the probability of class c.
+func (p Prediction) ProbOf(c int) float64 {
+	if len(p.Probs) == 1 && c == 0 {
+		return 1 - p.Probs[0]
+	}
+	return p.Probs[min(c, len(p.Probs)-1)]
 }
 
 func sigmoid(z float64) float64 {

@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"gorgonia.org/tensor"
 )
@@ -52,6 +53,16 @@ type Saved struct {
 	Net   *Network
 	Meta  map[string]string
 	Extra map[string][]byte
+}
+
+// Summary describes a saved model in one or two lines: the network and its size, then, when the
+// file says how it was made, the command, the epochs and the test accuracy measured then.
+func (s Saved) Summary() string {
+	out := fmt.Sprintf("%s, %d parameters", s.Net, s.Net.NumParams())
+	if cmd := s.Meta["command"]; cmd != "" {
+		out += fmt.Sprintf("\nTrained with: %s (%s epochs; test accuracy then: %s)", cmd, s.Meta["epochs"], s.Meta["test_accuracy"])
+	}
+	return out
 }
 
 // TensorData is a tensor in plain form: its shape and its float32 or float64 values.
@@ -354,6 +365,37 @@ func LoadWeights(path string, net *Network) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// PrepareDir makes dir when it is missing, with its parents (as mkdir -p), and checks that a file
+// can be created in it, so that a program can refuse an output path before any work rather than
+// lose its result at the end. A path through a regular file is an error naming that file.
+func PrepareDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			for p := dir; p != filepath.Dir(p); p = filepath.Dir(p) { // name the file in the way
+				if st, err := os.Stat(p); err == nil && !st.IsDir() {
+					return fmt.Errorf("%s is not a directory", p)
+				}
+			}
+		}
+		return fmt.Errorf("cannot create directory %s: %w", dir, errors.Unwrap(err))
+	}
+	f, err := os.CreateTemp(dir, ".gorgonet-write-test-*")
+	if err != nil {
+		return fmt.Errorf("cannot write in %s", dir)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// CheckSavePath checks that a file can be saved at path with WriteFileAtomic: path is not a
+// directory, and its directory exists (PrepareDir makes it) and can be written in.
+func CheckSavePath(path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() { // the rename would fail
+		return errors.New("is a directory, not a file")
+	}
+	return PrepareDir(filepath.Dir(path))
 }
 
 // WriteFileAtomic calls write with a temporary file in path's directory and, when it succeeds,

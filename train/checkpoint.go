@@ -99,11 +99,19 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	return c, nil
 }
 
-// Resume returns a trainer that continues c: its network, its config and its state. Change
-// c.State.Config.Epochs first to train longer than the run was going to; the next Fit starts after
-// the last finished epoch and, with the same data, ends exactly where an uninterrupted run would.
-func Resume(c *Checkpoint) (*Trainer, error) {
-	t, err := NewTrainer(c.Net, c.State.Config)
+// Resume returns a trainer that continues c up to epochs (0: the run's own Config.Epochs): its
+// network, its config and its state. The next Fit starts after the last finished epoch and, with
+// the same data, ends exactly where an uninterrupted run would. Epochs the checkpoint has already
+// done are a *SettingError.
+func Resume(c *Checkpoint, epochs int) (*Trainer, error) {
+	cfg := c.State.Config
+	if epochs > 0 {
+		cfg.Epochs = epochs
+	}
+	if done := len(c.State.History); done >= cfg.Epochs {
+		return nil, settingErr("epochs", fmt.Sprint(cfg.Epochs), "the checkpoint already holds %d epochs", done)
+	}
+	t, err := NewTrainer(c.Net, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
@@ -144,13 +152,18 @@ func (c *Checkpointer) Epoch(t *Trainer) error {
 	return model.WriteFileAtomic(c.Path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
-// HasLast reports whether an epoch has been checkpointed.
-func (c *Checkpointer) HasLast() bool { return c.last != nil }
+// ErrNoEpoch is returned by Keep when no epoch has finished: there is nothing to keep.
+var ErrNoEpoch = errors.New("no epoch finished: nothing to save")
 
-// SaveLast writes the last epoch's checkpoint to path (atomically).
-func (c *Checkpointer) SaveLast(path string) error {
-	if c.last == nil {
-		return errors.New("no epoch finished: no checkpoint to save")
+// Keep makes sure the last finished epoch's checkpoint is in a file, for a run that stops early
+// (interrupted, say): in Path when there is one (it is already there), else written to fallback.
+// It returns the file's path.
+func (c *Checkpointer) Keep(fallback string) (string, error) {
+	switch {
+	case c.last == nil:
+		return "", ErrNoEpoch
+	case c.Path != "":
+		return c.Path, nil
 	}
-	return model.WriteFileAtomic(path, func(w io.Writer) error { _, err := w.Write(c.last); return err })
+	return fallback, model.WriteFileAtomic(fallback, func(w io.Writer) error { _, err := w.Write(c.last); return err })
 }

@@ -56,7 +56,10 @@ type Result struct {
 	Confusion  Confusion // Confusion[true][predicted] counts
 }
 
-// Evaluate runs every sample of s through the network.
+// Evaluate runs every sample of s through the network. Each sample's class and confidence are
+// decided by model.Predict, as for every other prediction; an output that is not finite (a
+// diverged model) is an error naming the sample, never an accuracy, and a loss that is not finite
+// is one too.
 func (e *Evaluator) Evaluate(s *dataset.Set) (*Result, error) {
 	if err := checkLabels(e.net, s); err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
@@ -65,18 +68,12 @@ func (e *Evaluator) Evaluate(s *dataset.Set) (*Result, error) {
 	r := &Result{Predicted: make([]int, s.Len()), Confidence: make([]float64, s.Len()), Confusion: NewConfusion(classes)}
 	var lossSum float64
 	correct := 0
-	err := e.forEachLogits(s, func(i int, logits []float64) {
+	err := e.forEach(s, func(i int, p model.Prediction, logits []float64) {
 		label := int(s.Labels[i])
 		lossSum += model.SampleLoss(e.net.Loss, logits, label)
-		pred := model.Predict(logits)
-		model.Probabilities(e.net.Loss, logits)
-		conf := logits[min(pred, len(logits)-1)]
-		if len(logits) == 1 && pred == 0 {
-			conf = 1 - logits[0]
-		}
-		r.Predicted[i], r.Confidence[i] = pred, conf
-		r.Confusion.Add(label, pred)
-		if pred == label {
+		r.Predicted[i], r.Confidence[i] = p.Class, p.Prob
+		r.Confusion.Add(label, p.Class)
+		if p.Class == label {
 			correct++
 		}
 	})
@@ -84,24 +81,57 @@ func (e *Evaluator) Evaluate(s *dataset.Set) (*Result, error) {
 		return nil, err
 	}
 	r.Loss = lossSum/float64(s.Len()) + e.net.L2Penalty()
+	if !finite(r.Loss) {
+		return nil, fmt.Errorf("evaluate: the %s loss is %v: %w", s.Name, r.Loss, model.ErrNonFiniteOutput)
+	}
 	r.Accuracy = float64(correct) / float64(s.Len())
 	return r, nil
+}
+
+// Predict returns the prediction of every sample of s (see model.Predict).
+func (e *Evaluator) Predict(s *dataset.Set) ([]model.Prediction, error) {
+	out := make([]model.Prediction, s.Len())
+	err := e.forEach(s, func(i int, p model.Prediction, _ []float64) { out[i] = p })
+	return out, err
 }
 
 // Probabilities returns the output probabilities of every sample of s (softmax or sigmoid).
 func (e *Evaluator) Probabilities(s *dataset.Set) ([][]float64, error) {
 	out := make([][]float64, s.Len())
-	err := e.forEachLogits(s, func(i int, logits []float64) {
-		p := append([]float64(nil), logits...)
-		model.Probabilities(e.net.Loss, p)
-		out[i] = p
-	})
+	err := e.forEach(s, func(i int, p model.Prediction, _ []float64) { out[i] = p.Probs })
 	return out, err
+}
+
+// PredictPixels returns the prediction for one image of Inputs pixels in 0..255 (as
+// dataset.PrepareDigit makes them), scaled to [0,1] as the training images were.
+func (e *Evaluator) PredictPixels(pixels []uint8) (model.Prediction, error) {
+	if len(pixels) != e.net.Inputs {
+		return model.Prediction{}, fmt.Errorf("%d pixels, the model takes %d", len(pixels), e.net.Inputs)
+	}
+	s := &dataset.Set{Name: "image", Data: pixels, Labels: []uint8{0}, Features: len(pixels), Scale: 1.0 / 255}
+	p, err := e.Predict(s)
+	if err != nil {
+		return model.Prediction{}, err
+	}
+	return p[0], nil
+}
+
+// forEach runs s through the network and calls fn with each sample's prediction and logits (a
+// reused buffer); an output that is not finite stops it with an error naming the sample.
+func (e *Evaluator) forEach(s *dataset.Set, fn func(i int, p model.Prediction, logits []float64)) error {
+	return e.forEachLogits(s, func(i int, logits []float64) error {
+		p, err := model.Predict(e.net.Loss, logits)
+		if err != nil {
+			return fmt.Errorf("evaluate: %s sample %d: %w", s.Name, i, err)
+		}
+		fn(i, p, logits)
+		return nil
+	})
 }
 
 // forEachLogits runs s through the network batch by batch and calls fn with each sample's logits
 // (a reused buffer).
-func (e *Evaluator) forEachLogits(s *dataset.Set, fn func(i int, logits []float64)) error {
+func (e *Evaluator) forEachLogits(s *dataset.Set, fn func(i int, logits []float64) error) error {
 	if s.Len() == 0 {
 		return fmt.Errorf("evaluate: the %s set is empty", s.Name)
 	}
@@ -122,7 +152,7 @@ func (e *Evaluator) forEachLogits(s *dataset.Set, fn func(i int, logits []float6
 
 // runBatches runs n samples through inference graphs of up to EvalBatch samples: fill puts samples
 // start..start+size-1 into the graph's input, and fn gets each sample's logits (a reused buffer).
-func (e *Evaluator) runBatches(n int, fill func(start, size int, x *tensor.Dense) error, fn func(i int, logits []float64)) error {
+func (e *Evaluator) runBatches(n int, fill func(start, size int, x *tensor.Dense) error, fn func(i int, logits []float64) error) error {
 	logits := make([]float64, e.net.Outputs)
 	k := len(logits)
 	for start := 0; start < n; start += EvalBatch {
@@ -145,12 +175,16 @@ func (e *Evaluator) runBatches(n int, fill func(start, size int, x *tensor.Dense
 				for j := range logits {
 					logits[j] = float64(d[b*k+j])
 				}
-				fn(start+b, logits)
+				if err := fn(start+b, logits); err != nil {
+					return err
+				}
 			}
 		case []float64:
 			for b := 0; b < size; b++ {
 				copy(logits, d[b*k:(b+1)*k])
-				fn(start+b, logits)
+				if err := fn(start+b, logits); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -191,8 +225,8 @@ func fillXY(s *dataset.Set, idx []int, x, y *tensor.Dense) {
 	}
 }
 
-// countCorrect counts the rows of logits whose prediction matches the labels of idx.
-func countCorrect(s *dataset.Set, idx []int, logits *tensor.Dense) int {
+// countCorrect counts the rows of logits whose prediction (model.Predict) matches the labels of idx.
+func countCorrect(net *model.Network, s *dataset.Set, idx []int, logits *tensor.Dense) int {
 	k := logits.Shape()[1]
 	row := make([]float64, k)
 	correct := 0
@@ -205,7 +239,7 @@ func countCorrect(s *dataset.Set, idx []int, logits *tensor.Dense) int {
 		case []float64:
 			copy(row, d[b*k:(b+1)*k])
 		}
-		if model.Predict(row) == int(s.Labels[i]) {
+		if p, err := model.Predict(net.Loss, row); err == nil && p.Class == int(s.Labels[i]) {
 			correct++
 		}
 	}
@@ -236,10 +270,13 @@ func (e *Evaluator) ProbabilitiesOf(rows [][]float64) ([][]float64, error) {
 		return nil
 	}
 	out := make([][]float64, len(rows))
-	err := e.runBatches(len(rows), fill, func(i int, logits []float64) {
-		p := append([]float64(nil), logits...)
-		model.Probabilities(e.net.Loss, p)
-		out[i] = p
+	err := e.runBatches(len(rows), fill, func(i int, logits []float64) error {
+		p, err := model.Predict(e.net.Loss, logits)
+		if err != nil {
+			return fmt.Errorf("row %d: %w", i, err)
+		}
+		out[i] = p.Probs
+		return nil
 	})
 	if err != nil {
 		return nil, err

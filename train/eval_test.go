@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"testing"
@@ -313,5 +314,68 @@ func TestEvaluateRejects(t *testing.T) {
 	}
 	if _, err := ev.Evaluate(dataset.XOR()); err == nil {
 		t.Error("evaluating 2-feature XOR with a 784-input model: no error")
+	}
+}
+
+// The confidence Evaluate reports is the probability of the predicted class, computed by hand: for
+// a single sigmoid output, p when class 1 is predicted and 1-p when class 0 is (inverting the two
+// would report 0.27 where the model is 73% sure); for two softmax outputs, the larger one.
+func TestEvaluateConfidenceByHand(t *testing.T) {
+	data := dataset.XOR() // (0,0) (0,1) (1,0) (1,1)
+	sig := func(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+	for _, c := range []struct {
+		cfg     model.Config
+		weights map[string][]float64
+		logit   func(x1, x2 float64) []float64
+	}{
+		{model.Perceptron(2, 1), map[string][]float64{"output.W": {1, 2}, "output.b": {-1.5}},
+			func(x1, x2 float64) []float64 { return []float64{x1 + 2*x2 - 1.5} }},
+		{model.Perceptron(2, 2), map[string][]float64{"output.W": {1, 0, 0, 2}, "output.b": {0.5, 0}},
+			func(x1, x2 float64) []float64 { return []float64{x1 + 0.5, 2 * x2} }},
+	} {
+		c.cfg.Dtype = tensor.Float64
+		net := fixNet(t, c.cfg, 1)
+		for _, p := range net.Params() {
+			copy(p.Value.Data().([]float64), c.weights[p.Name])
+		}
+		r, err := NewEvaluator(net).Evaluate(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range data.Len() {
+			x := data.Sample(i)
+			z := c.logit(float64(x[0]), float64(x[1]))
+			var class int
+			var conf float64
+			if len(z) == 1 {
+				class, conf = 0, 1-sig(z[0])
+				if z[0] >= 0 {
+					class, conf = 1, sig(z[0])
+				}
+			} else {
+				p1 := sig(z[1] - z[0]) // softmax of two logits
+				class, conf = 0, 1-p1
+				if p1 > 0.5 {
+					class, conf = 1, p1
+				}
+			}
+			if r.Predicted[i] != class || math.Abs(r.Confidence[i]-conf) > 1e-12 {
+				t.Errorf("%s, sample %v: predicted %d with confidence %.6f, by hand %d with %.6f",
+					c.cfg, x, r.Predicted[i], r.Confidence[i], class, conf)
+			}
+		}
+	}
+}
+
+// A diverged model's outputs are NaN: Evaluate and Predict refuse to report an accuracy or a class.
+func TestEvaluateRefusesNonFiniteOutputs(t *testing.T) {
+	net := fixNet(t, model.MLP(2, []int{3}, 2), 1)
+	net.Params()[0].Value.Data().([]float32)[0] = float32(math.NaN())
+	ev := NewEvaluator(net)
+	if r, err := ev.Evaluate(dataset.XOR()); !errors.Is(err, model.ErrNonFiniteOutput) || r != nil {
+		t.Errorf("Evaluate of a NaN model: %v, %v", r, err)
+	}
+	if _, err := ev.PredictPixels([]uint8{255, 0}); !errors.Is(err, model.ErrNonFiniteOutput) {
+		t.Errorf("PredictPixels of a NaN model: %v", err)
 	}
 }

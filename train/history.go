@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/csv"
 	"fmt"
+	"gorgonet/model"
 	"io"
 	"math"
 	"strconv"
@@ -49,4 +50,9 @@ func (e Epoch) Line(epochs int, withLR bool) string {
 		line += fmt.Sprintf(", lr: %.3g", e.LearnRate)
 	}
 	return line + fmt.Sprintf(", %.1fs", e.Seconds)
+}
+
+// SaveHistory writes h as CSV (WriteCSV) to path, atomically.
+func SaveHistory(path string, h History) error {
+	return model.WriteFileAtomic(path, h.WriteCSV)
 }

@@ -134,3 +134,15 @@ func (c Confusion) Write(w io.Writer) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// WriteReport prints the classification report of the result (NewReport) and its confusion
+// matrix, each under a title line.
+func (r *Result) WriteReport(w io.Writer) error {
+	var b strings.Builder
+	b.WriteString("Classification report (test set):\n")
+	_ = NewReport(r.Confusion).Write(&b)
+	b.WriteString("Confusion matrix (rows: true digit, columns: predicted):\n")
+	_ = r.Confusion.Write(&b)
+	_, err := io.WriteString(w, b.String())
+	return err
+}

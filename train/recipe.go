@@ -3,6 +3,10 @@ package train
 import (
 	"errors"
 	"fmt"
+	"gorgonet/dataset"
+	"maps"
+	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -106,6 +110,44 @@ func (r *Recipe) Values() map[string]string {
 	return m
 }
 
+// MetaPrefix prefixes the settings' names in the metadata of model files and checkpoints (Meta).
+const MetaPrefix = "setting."
+
+// Meta returns every setting's value keyed by MetaPrefix + name, to keep in a checkpoint's or a
+// model file's metadata; Restore reads them back.
+func (r *Recipe) Meta() map[string]string {
+	m := map[string]string{}
+	for name, v := range r.Values() {
+		m[MetaPrefix+name] = v
+	}
+	return m
+}
+
+// Restore takes the settings a resumed run continues with from meta (written by Meta): a setting
+// that given reports as not given takes meta's value; a given one must have meta's value unless
+// it is one of free (such as "epochs", to train longer), or it is a *SettingError naming both
+// values. Metadata without settings is an error.
+func (r *Recipe) Restore(meta map[string]string, given func(name string) bool, free ...string) error {
+	found := false
+	for _, s := range r.Settings() {
+		old, ok := meta[MetaPrefix+s.Name]
+		found = found || ok
+		switch {
+		case !ok || slices.Contains(free, s.Name) && given(s.Name):
+		case !given(s.Name):
+			if err := s.Value.Set(old); err != nil {
+				return fmt.Errorf("setting %s: %w", s.Name, err)
+			}
+		case s.Value.String() != old:
+			return settingErr(s.Name, s.Value.String(), "the checkpoint's run has %s, and a resumed run keeps its settings (drop the flag, or start a new run)", old)
+		}
+	}
+	if !found {
+		return errors.New("it keeps no settings of a recipe")
+	}
+	return nil
+}
+
 // Args returns the settings that differ from DefaultRecipe as command-line flags, in Settings
 // order: ["--hidden", "512", "--lr", "0.002"].
 func (r *Recipe) Args() []string {
@@ -197,6 +239,45 @@ func (r Recipe) Configs(inputs, classes int) (model.Config, Config, error) {
 	return mc, tc, nil
 }
 
+// Split applies TrainLimit and ValSize to the samples of a training file: the first TrainLimit
+// samples (all when 0), of which ValSize, chosen by Seed, are held out for validation (val is nil
+// when ValSize is 0). Sizes the set cannot satisfy, and a batch larger than what is left to train
+// on, are *SettingErrors.
+func (r Recipe) Split(full *dataset.Set) (trainSet, val *dataset.Set, err error) {
+	trainSet = full.Limit(r.TrainLimit)
+	if r.ValSize >= trainSet.Len() {
+		return nil, nil, settingErr("val-size", fmt.Sprint(r.ValSize), "must be smaller than the %d training samples", trainSet.Len())
+	}
+	if trainSet, val, err = trainSet.Split(r.ValSize, r.Seed); err != nil {
+		return nil, nil, err
+	}
+	if r.BatchSize > trainSet.Len() {
+		return nil, nil, settingErr("batch-size", fmt.Sprint(r.BatchSize), "larger than the %d training samples", trainSet.Len())
+	}
+	return trainSet, val, nil
+}
+
+// NewNetwork returns the network of r for samples of inputs features and classes classes: the
+// model config of Configs, its weights drawn from Seed.
+func (r Recipe) NewNetwork(inputs, classes int) (*model.Network, error) {
+	mc, _, err := r.Configs(inputs, classes)
+	if err != nil {
+		return nil, err
+	}
+	return model.New(mc, rand.New(rand.NewPCG(r.Seed, 0)))
+}
+
+// NewTrainer returns the trainer of a new run of r on samples of inputs features and classes
+// classes: the network of NewNetwork and the training config of Configs.
+func (r Recipe) NewTrainer(inputs, classes int) (*Trainer, error) {
+	net, err := r.NewNetwork(inputs, classes)
+	if err != nil {
+		return nil, err
+	}
+	_, tc, _ := r.Configs(inputs, classes) // checked by NewNetwork
+	return NewTrainer(net, tc)
+}
+
 // MaxSamples bounds ValSize and TrainLimit: 2^31, more than any IDX file here holds.
 const MaxSamples = 1 << 31
 
@@ -281,6 +362,12 @@ func (r *Recipe) given(name string) {
 	if name == "model" && r.Model == "perceptron" && !r.set["dropout"] {
 		r.Dropout = 0
 	}
+}
+
+// Clone returns a copy of r that can be Set without changing r.
+func (r Recipe) Clone() Recipe {
+	r.set = maps.Clone(r.set)
+	return r
 }
 
 // Given reports whether the named setting was set with Set (or its flag given).

@@ -69,8 +69,7 @@ func TestResumeEquivalence(t *testing.T) {
 				if back.Meta["flag.epochs"] != "2" || len(back.State.History) != 2 {
 					t.Fatalf("checkpoint read back with meta %v and %d epochs", back.Meta, len(back.State.History))
 				}
-				back.State.Config.Epochs = 4
-				resumed, err := Resume(back)
+				resumed, err := Resume(back, 4)
 				if err != nil {
 					t.Fatal(err)
 				}

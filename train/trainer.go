@@ -89,6 +89,23 @@ func newStep(net *model.Network, batch int) (*step, error) {
 	return &step{g: g, vm: g.NewMachine()}, nil
 }
 
+// String describes the run on one line: "mlp 784-256-10 relu loss=crossentropy dropout=0.2
+// float32, 203530 parameters; adam lr=0.001, batch 100, 10 epochs, seed 1".
+func (t *Trainer) String() string {
+	c := t.Config
+	return fmt.Sprintf("%s, %d parameters; %s lr=%g, batch %d, %d epochs, seed %d",
+		t.Net, t.Net.NumParams(), c.Optimizer, c.LearnRate, c.BatchSize, c.Epochs, c.Seed)
+}
+
+// StopLine says why training ended early, for a program to print after Fit; "" when it did not.
+func (t *Trainer) StopLine() string {
+	if !t.StoppedEarly {
+		return ""
+	}
+	return fmt.Sprintf("Early stopping after epoch %d: the validation loss has not improved for %d epochs; restored the weights of epoch %d (val loss %.4f)",
+		len(t.History), t.Config.Patience, t.Best.Epoch, t.Best.ValLoss)
+}
+
 // newSolver returns the Gorgonia solver cfg names. None gets WithBatchSize (the loss is already a
 // mean over the batch) nor solver-side L1/L2 (the penalty is a graph term).
 func newSolver(cfg Config) G.Solver {
@@ -154,7 +171,7 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 				return fmt.Errorf("epoch %d, batch %d: %w", epoch, b+1, err)
 			}
 			lossSum += s.g.LossValue() * float64(len(idx))
-			correct += countCorrect(train, idx, s.g.LogitsValue())
+			correct += countCorrect(t.Net, train, idx, s.g.LogitsValue())
 			if t.OnBatch != nil {
 				t.OnBatch(epoch, b+1, batches)
 			}

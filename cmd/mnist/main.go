@@ -30,13 +30,11 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
-		{"train", "train a model and report its test accuracy (the default command)", runTrain},
+	return []command{{"train", "train a model and report its test accuracy (the default command)", runTrain},
 		{"eval", "evaluate a saved model on the test set", runEval},
 		{"predict", "predict the digit in your own images with a saved model", runPredict},
 		{"sweep", "train many settings and rank them on the validation set", runSweep},
-		{"graph", "print the model's inference graph as Graphviz DOT or Mermaid", runGraph},
-	}
+		{"graph", "print the model's inference graph as Graphviz DOT or Mermaid", runGraph}}
 }
 
 func main() {
@@ -68,8 +66,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "Usage: mnist [COMMAND] [flags]")
-	fmt.Fprintln(w, "\nTrains and uses perceptrons and MLPs on MNIST. Commands:")
+	fmt.Fprintln(w, "Usage: mnist [COMMAND] [flags]\n\nTrains and uses perceptrons and MLPs on MNIST. Commands:")
 	for _, c := range commands() {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
 	}

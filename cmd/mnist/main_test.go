@@ -284,8 +284,7 @@ func TestMnistHelp(t *testing.T) {
 	addRecipe(fs, &r)
 	var f runFlags
 	f.register(fs)
-	var o outputs
-	o.register(fs)
+	f.registerOutputs(fs)
 	n := 0
 	fs.VisitAll(func(fl *pflag.Flag) {
 		n++

@@ -11,7 +11,6 @@ import (
 
 	"gorgonet/cmd/internal/cli"
 	"gorgonet/dataset"
-	"gorgonet/model"
 	"gorgonet/train"
 	"gorgonet/train/sweep"
 )
@@ -46,48 +45,25 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if *resume && *out == "" {
 		return cli.Usagef("--resume needs --out FILE (the CSV of the trials done)")
 	}
-	var space sweep.Space
-	var fixed [][2]string // settings given one value: name, value
-	for _, s := range base.Settings() {
-		if !fs.Changed(s.Name) {
-			continue
-		}
-		vs := strings.Split(*lists[s.Name], ",")
-		for i := range vs {
-			vs[i] = strings.TrimSpace(vs[i])
-		}
-		if len(vs) > 1 {
-			space.Names, space.Values = append(space.Names, s.Name), append(space.Values, vs)
-		} else {
-			fixed = append(fixed, [2]string{s.Name, vs[0]})
+	rs := sweep.Recipes{Base: train.DefaultRecipe(), Classes: dataset.MNISTClasses}
+	rs.Base.ValSize = sweepValSize
+	for _, set := range rs.Base.Settings() {
+		if fs.Changed(set.Name) {
+			if err := rs.SetList(set.Name, *lists[set.Name]); err != nil {
+				return err
+			}
 		}
 	}
-	if len(space.Names) == 0 {
+	if len(rs.Space.Names) == 0 {
 		return cli.Usagef("nothing to sweep: give at least one training flag a comma list of values (e.g. --lr 0.001,0.003)")
 	}
-	combos, err := space.Sample(*trials, base.Seed)
+	combos, err := rs.Space.Sample(*trials, rs.Base.Seed)
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
-	// recipe returns the recipe of one combination; every one is checked before training any.
-	recipe := func(values []string) (*train.Recipe, error) {
-		r := train.DefaultRecipe()
-		r.ValSize = sweepValSize
-		for _, nv := range append(fixed, zip(space.Names, values)...) {
-			if err := r.Set(nv[0], strings.ReplaceAll(nv[1], ":", ",")); err != nil {
-				return nil, cli.Usagef("--%s %q: %v", nv[0], nv[1], err)
-			}
-		}
-		if r.ValSize == 0 {
-			return nil, cli.Usagef("--val-size 0: a sweep scores on the validation set, which must not be empty")
-		}
-		_, _, err := r.Configs(dataset.DigitSize*dataset.DigitSize, dataset.MNISTClasses)
-		return &r, err
-	}
-	for _, c := range combos {
-		if _, err := recipe(c); err != nil {
-			return err
-		}
+	rs.Data = &dataset.Set{Features: dataset.DigitSize * dataset.DigitSize} // to check the combinations before loading
+	if err := rs.Check(combos); err != nil {
+		return err
 	}
 	for _, p := range [][2]string{{"out", *out}, {"save-best", *saveBest}} {
 		if err := cli.CheckWritable(p[0], p[1]); err != nil {
@@ -97,35 +73,21 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	if err := checkData(f.Data); err != nil {
 		return err
 	}
-	full, _, err := dataset.LoadMNIST(f.Data)
-	if err != nil {
+	if rs.Data, _, err = dataset.LoadMNIST(f.Data); err != nil {
 		return err
 	}
 
-	fmt.Fprintf(stdout, "Sweep over %s: %d trials, scored on the validation set\n", strings.Join(space.Names, ", "), len(combos))
-	trainOne := func(ctx context.Context, values []string) (train.History, *model.Network, error) {
-		r, _ := recipe(values) // checked above
-		trainSet, valSet, err := split(full, r)
-		if err != nil {
-			return nil, nil, err
-		}
-		trainer, err := newTrainer(nil, r, full.Features, "")
-		if err != nil {
-			return nil, nil, err
-		}
-		err = trainer.Fit(ctx, trainSet, valSet)
-		return trainer.History, trainer.Net, err
-	}
+	fmt.Fprintf(stdout, "Sweep over %s: %d trials, scored on the validation set\n", strings.Join(rs.Space.Names, ", "), len(combos))
 	onTrial := func(i, n int, t sweep.Trial, skipped bool) {
 		if skipped {
-			fmt.Fprintf(stdout, "trial %d/%d: %s already in %s, skipped\n", i, n, space.Label(t.Values), *out)
+			fmt.Fprintf(stdout, "trial %d/%d: %s already in %s, skipped\n", i, n, rs.Space.Label(t.Values), *out)
 			return
 		}
 		fmt.Fprintf(stdout, "trial %d/%d: %s: best val acc %.4f at epoch %d of %d, %.1fs\n",
-			i, n, space.Label(t.Values), t.BestValAcc, t.BestEpoch, t.Epochs, t.Seconds)
+			i, n, rs.Space.Label(t.Values), t.BestValAcc, t.BestEpoch, t.Epochs, t.Seconds)
 	}
-	ctx, stop := cli.SignalContext(context.Background())
-	res, err := sweep.Run(ctx, space, combos, trainOne, sweep.Options{CSV: *out, Resume: *resume, OnTrial: onTrial})
+	ctx, stop := train.SignalContext(context.Background())
+	res, err := sweep.Run(ctx, rs.Space, combos, rs.Train, sweep.Options{CSV: *out, Resume: *resume, OnTrial: onTrial})
 	sig := stop()
 	var csvErr *sweep.CSVError
 	switch {
@@ -141,27 +103,17 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout)
-	_ = sweep.WriteTable(stdout, space.Names, res.Trials)
-	best, _ := recipe(res.Trials[0].Values)
-	switch {
-	case res.Best != nil && *saveBest != "":
-		meta := map[string]string{"command": commandLine(best), "epochs": fmt.Sprint(res.Trials[0].Epochs),
-			"best_val_acc": fmt.Sprintf("%.4f", res.Trials[0].BestValAcc)}
-		if err := model.Save(*saveBest, model.Saved{Net: res.Best, Meta: meta}); err != nil {
+	_ = sweep.WriteTable(stdout, rs.Space.Names, res.Trials)
+	best, _ := rs.Recipe(res.Trials[0].Values)
+	if *saveBest != "" {
+		saved, err := res.SaveBest(*saveBest, map[string]string{"command": commandLine(&best), "epochs": fmt.Sprint(res.Trials[0].Epochs),
+			"best_val_acc": fmt.Sprintf("%.4f", res.Trials[0].BestValAcc)})
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "Saved the best model to %s\n", *saveBest)
-	case *saveBest != "":
-		fmt.Fprintf(stdout, "The best trial was trained by an earlier run (--resume), so --save-best saved nothing: run the command below with --save %s\n", *saveBest)
+		msg := map[bool]string{true: "Saved the best model to %s\n", false: "The best trial was trained by an earlier run (--resume), so --save-best saved nothing: run the command below with --save %s\n"}
+		fmt.Fprintf(stdout, msg[saved], *saveBest)
 	}
-	fmt.Fprintf(stdout, "Best (val acc %.4f): %s\n", res.Trials[0].BestValAcc, commandLine(best))
+	fmt.Fprintf(stdout, "Best (val acc %.4f): %s\n", res.Trials[0].BestValAcc, commandLine(&best))
 	return nil
-}
-
-func zip(names, values []string) [][2]string {
-	out := make([][2]string, len(names))
-	for i := range names {
-		out[i] = [2]string{names[i], values[i]}
-	}
-	return out
 }

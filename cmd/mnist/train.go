@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
-	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -17,35 +15,32 @@ import (
 	"gorgonet/train"
 )
 
-// outputs are the flags of 'mnist train' that keep its results.
-type outputs struct{ Save, Checkpoint, Resume, PlotDir string }
-
-func (o *outputs) register(fs *pflag.FlagSet) {
-	fs.StringVar(&o.Save, "save", "", "save the trained model to this file (with the flags and final metrics)")
-	fs.StringVar(&o.Checkpoint, "checkpoint", "", "save model, solver state and history here after every epoch (default with --save: FILE.ckpt)")
-	fs.StringVar(&o.Resume, "resume", "", "continue the run saved in this checkpoint up to --epochs")
-	fs.StringVar(&o.PlotDir, "plot-dir", "", "write curves.png, confusion.png, mistakes.png and weights.png into this directory")
+// registerOutputs adds the flags of 'mnist train' that keep its results.
+func (f *runFlags) registerOutputs(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Save, "save", "", "save the trained model to this file (with the flags and final metrics)")
+	fs.StringVar(&f.Checkpoint, "checkpoint", "", "save model, solver state and history here after every epoch (default with --save: FILE.ckpt)")
+	fs.StringVar(&f.Resume, "resume", "", "continue the run saved in this checkpoint up to --epochs")
+	fs.StringVar(&f.PlotDir, "plot-dir", "", "write curves.png, confusion.png, mistakes.png and weights.png into this directory")
 }
 
 func runTrain(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("mnist train", pflag.ContinueOnError)
 	r := train.DefaultRecipe()
 	var f runFlags
-	var o outputs
 	addRecipe(fs, &r)
 	f.register(fs)
-	o.register(fs)
+	f.registerOutputs(fs)
 	if err := cli.ParseCommand(fs, args, stdout, "mnist train [flags]\n\nTrains a perceptron or an MLP on MNIST and prints its test accuracy.", false); err != nil {
 		return err
 	}
 	var ck *train.Checkpoint
-	if o.Resume != "" {
+	if f.Resume != "" {
 		var err error
-		if ck, err = resumeFlags(fs, o.Resume); err != nil {
+		if ck, err = resumeFlags(fs, &r, &f, f.Resume); err != nil {
 			return err
 		}
 		if !fs.Changed("checkpoint") {
-			o.Checkpoint = o.Resume // keep checkpointing where we resumed from
+			f.Checkpoint = f.Resume // keep checkpointing where we resumed from
 		}
 	}
 	// Validate everything before any work: settings, the data directory, the output paths.
@@ -55,15 +50,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err := checkData(f.Data); err != nil {
 		return err
 	}
-	if o.Checkpoint == "" && o.Save != "" {
-		o.Checkpoint = o.Save + ".ckpt"
+	if f.Checkpoint == "" && f.Save != "" {
+		f.Checkpoint = f.Save + ".ckpt"
 	}
-	for _, out := range [][2]string{{"history", f.History}, {"save", o.Save}, {"checkpoint", o.Checkpoint}} {
+	for _, out := range [][2]string{{"history", f.History}, {"save", f.Save}, {"checkpoint", f.Checkpoint}} {
 		if err := cli.CheckWritable(out[0], out[1]); err != nil {
 			return err
 		}
 	}
-	if err := checkPlotDir(o.PlotDir); err != nil {
+	if err := checkPlotDir(f.PlotDir); err != nil {
 		return err
 	}
 
@@ -71,23 +66,23 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	trainSet, valSet, err := split(full, &r)
+	trainSet, valSet, err := r.Split(full)
 	if err != nil {
 		return err
 	}
-	trainer, err := newTrainer(ck, &r, trainSet.Features, o.Resume) // other IDX data (32x32, say) sizes the input layer
+	trainer, err := newTrainer(ck, &r, trainSet.Features, f.Resume) // other IDX data (32x32, say) sizes the input layer
 	if err != nil {
 		return err
 	}
 	tc := trainer.Config
-	ctx, stop := cli.SignalContext(context.Background()) // before the run line, which tests wait for
+	ctx, stop := train.SignalContext(context.Background()) // before the run line, which tests wait for
 	fmt.Fprintln(stdout, runLine(trainer, trainSet, valSet, testSet))
 	for _, e := range trainer.History { // a resumed run prints the epochs it continues from
 		fmt.Fprintln(stdout, e.Line(tc.Epochs, tc.Schedule.Varies()))
 	}
 
-	progress := cli.NewProgress(stderr, !f.Quiet && cli.IsTerminal(stderr))
-	ckpt := &train.Checkpointer{Path: o.Checkpoint, Meta: func() map[string]string { return runMeta(fs, &r, len(trainer.History)) }}
+	progress := train.NewProgress(stderr, f.Quiet)
+	ckpt := &train.Checkpointer{Path: f.Checkpoint, Meta: func() map[string]string { return runMeta(&r, f.Data, len(trainer.History)) }}
 	trainer.OnBatch = func(epoch, batch, batches int) { progress.Batch(epoch, tc.Epochs, batch, batches) }
 	trainer.OnEpoch = func(e train.Epoch) error {
 		progress.Done()
@@ -99,7 +94,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	sig := stop()
 	var historyErr error // reported at the end: a failed history must not cost the model
 	if f.History != "" {
-		historyErr = writeHistory(f.History, trainer.History)
+		if historyErr = train.SaveHistory(f.History, trainer.History); historyErr != nil {
+			historyErr = fmt.Errorf("--history: %w", historyErr)
+		}
 	}
 	if errors.Is(err, train.ErrInterrupted) {
 		return interrupted(sig, ckpt, tc.Epochs, len(trainer.History))
@@ -107,70 +104,46 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if trainer.StoppedEarly {
-		fmt.Fprintf(stdout, "Early stopping after epoch %d: the validation loss has not improved for %d epochs; restored the weights of epoch %d (val loss %.4f)\n",
-			len(trainer.History), tc.Patience, trainer.Best.Epoch, trainer.Best.ValLoss)
+	if line := trainer.StopLine(); line != "" {
+		fmt.Fprintln(stdout, line)
 	}
 	result, err := trainer.Eval.Evaluate(testSet)
 	if err != nil {
 		return err
 	}
-	if o.Save != "" {
-		meta := runMeta(fs, &r, len(trainer.History))
+	if f.Save != "" {
+		meta := runMeta(&r, f.Data, len(trainer.History))
 		meta["test_accuracy"] = fmt.Sprintf("%.4f", result.Accuracy)
-		if err := model.Save(o.Save, model.Saved{Net: trainer.Net, Meta: meta}); err != nil {
+		if err := model.Save(f.Save, model.Saved{Net: trainer.Net, Meta: meta}); err != nil {
 			return err
 		}
-		if o.Checkpoint == o.Save+".ckpt" { // the default checkpoint is only a safety net
-			os.Remove(o.Checkpoint)
+		if f.Checkpoint == f.Save+".ckpt" { // the default checkpoint is only a safety net
+			os.Remove(f.Checkpoint)
 		}
 	}
-	return errors.Join(report(stdout, o.PlotDir, f.Report, trainer.History, testSet, result, trainer.Net), historyErr)
+	return errors.Join(report(stdout, f.PlotDir, f.Report, trainer.History, testSet, result, trainer.Net), historyErr)
 }
 
 // runMeta is what model files and checkpoints keep of a run: the command that reproduces it, the
-// epochs done, and every flag's value (which --resume re-applies) but where to resume from.
-func runMeta(fs *pflag.FlagSet, r *train.Recipe, epochs int) map[string]string {
-	meta := map[string]string{"command": commandLine(r), "epochs": fmt.Sprint(epochs)}
-	fs.VisitAll(func(fl *pflag.Flag) {
-		if fl.Name != "resume" && fl.Name != "checkpoint" {
-			meta["flag."+fl.Name] = fl.Value.String()
-		}
-	})
+// epochs done, the recipe's settings and the data directory (which --resume re-applies).
+func runMeta(r *train.Recipe, data string, epochs int) map[string]string {
+	meta := r.Meta()
+	meta["command"], meta["epochs"], meta["data"] = commandLine(r), fmt.Sprint(epochs), data
 	return meta
 }
 
-// resumable lists the flags whose value may differ from the checkpoint's on --resume: how long to
-// train, where the data is, and what to print and keep.
-var resumable = []string{"epochs", "data", "history", "report", "quiet", "save", "plot-dir"}
-
-// resumeFlags loads the checkpoint named by --resume and sets every flag that was not given to the
-// checkpoint's value. A given flag whose value differs from the checkpoint's is a usage error
-// unless it is resumable: repeating the command that started the run is fine.
-func resumeFlags(fs *pflag.FlagSet, path string) (*train.Checkpoint, error) {
+// resumeFlags loads the checkpoint named by --resume and takes the run's settings and data
+// directory from it, where not given (given ones must agree; --epochs may grow).
+func resumeFlags(fs *pflag.FlagSet, r *train.Recipe, f *runFlags, path string) (*train.Checkpoint, error) {
 	ck, err := train.LoadCheckpoint(path)
 	if err != nil {
 		return nil, fmt.Errorf("--resume: %w", err)
 	}
-	if _, ok := ck.Meta["flag.epochs"]; !ok {
-		return nil, fmt.Errorf("--resume %s: not a checkpoint of 'mnist train' (it keeps no flags)", path)
+	if err := r.Restore(ck.Meta, fs.Changed, "epochs"); err != nil {
+		return nil, fmt.Errorf("--resume %s: %w", path, err)
 	}
-	var changed []string
-	fs.VisitAll(func(fl *pflag.Flag) {
-		old, ok := ck.Meta["flag."+fl.Name]
-		switch {
-		case !ok || slices.Contains(resumable, fl.Name) && fs.Changed(fl.Name):
-		case !fs.Changed(fl.Name):
-			err = errors.Join(err, fs.Set(fl.Name, old))
-		case fl.Value.String() != old:
-			changed = append(changed, fmt.Sprintf("--%s %s (the checkpoint has %s)", fl.Name, fl.Value, old))
-		}
-	})
-	if len(changed) > 0 {
-		return nil, cli.Usagef("%s: a resumed run keeps the checkpoint's settings; drop the flag or start a new run", strings.Join(changed, ", "))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("--resume %s: flags: %w", path, err)
+	if !fs.Changed("data") {
+		f.Data = ck.Meta["data"]
 	}
 	return ck, nil
 }
@@ -178,24 +151,12 @@ func resumeFlags(fs *pflag.FlagSet, path string) (*train.Checkpoint, error) {
 // interrupted saves the last finished epoch's checkpoint (when no --checkpoint file already holds
 // it) and says how to resume.
 func interrupted(sig os.Signal, ckpt *train.Checkpointer, epochs, done int) error {
-	if !ckpt.HasLast() {
+	path, err := ckpt.Keep("mnist.ckpt")
+	if errors.Is(err, train.ErrNoEpoch) {
 		return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v before the first epoch finished; nothing to save", sig)}
-	}
-	path := ckpt.Path
-	if path == "" {
-		path = "mnist.ckpt"
-		if err := ckpt.SaveLast(path); err != nil {
-			return fmt.Errorf("interrupted by %v; saving the checkpoint failed: %w", sig, err)
-		}
+	} else if err != nil {
+		return fmt.Errorf("interrupted by %v; saving the checkpoint failed: %w", sig, err)
 	}
 	return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v after %d finished epochs; checkpoint saved to %s; continue with: mnist train --resume %s --epochs %d",
 		sig, done, path, path, epochs)}
-}
-
-func writeHistory(path string, h train.History) error {
-	err := model.WriteFileAtomic(path, h.WriteCSV)
-	if err != nil {
-		return fmt.Errorf("--history: %w", err)
-	}
-	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -58,10 +57,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Model %s: %s, %d parameters\n", *file, saved.Net, saved.Net.NumParams())
-	if cmd := saved.Meta["command"]; cmd != "" {
-		fmt.Fprintf(stdout, "Trained with: %s (%s epochs; test accuracy then: %s)\n", cmd, saved.Meta["epochs"], saved.Meta["test_accuracy"])
-	}
+	fmt.Fprintf(stdout, "Model %s: %s\n", *file, saved.Summary())
 	result, err := train.NewEvaluator(saved.Net).Evaluate(test)
 	if err != nil {
 		return err
@@ -84,11 +80,8 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if saved.Net.Inputs != dataset.DigitSize*dataset.DigitSize {
-		return fmt.Errorf("--model-file %s takes %d inputs, not a 28x28 image", *file, saved.Net.Inputs)
-	}
-	if saved.Net.Outputs != dataset.MNISTClasses {
-		return fmt.Errorf("--model-file %s has %d outputs, not one per digit (%d)", *file, saved.Net.Outputs, dataset.MNISTClasses)
+	if n := saved.Net; n.Inputs != dataset.DigitSize*dataset.DigitSize || n.Outputs != dataset.MNISTClasses {
+		return fmt.Errorf("--model-file %s takes %d inputs to %d outputs, not a 28x28 image to one of %d digits", *file, n.Inputs, n.Outputs, dataset.MNISTClasses)
 	}
 	eval := train.NewEvaluator(saved.Net)
 	failed := 0
@@ -102,13 +95,10 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stdout, line)
 	}
 	if failed > 0 {
-		return &quietError{fmt.Errorf("%d of %d images failed", failed, fs.NArg())}
+		return cli.Reported(fmt.Errorf("%d of %d images failed", failed, fs.NArg()))
 	}
 	return nil
 }
-
-// quietError is a runtime failure already reported line by line.
-type quietError struct{ error }
 
 func predictOne(eval *train.Evaluator, path string) (string, error) {
 	f, err := os.Open(path)
@@ -120,23 +110,13 @@ func predictOne(eval *train.Evaluator, path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	set := &dataset.Set{Name: path, Data: pixels, Labels: []uint8{0}, Features: dataset.DigitSize * dataset.DigitSize, Rows: dataset.DigitSize, Cols: dataset.DigitSize, Classes: 10, Scale: 1.0 / 255}
-	probs, err := eval.Probabilities(set)
+	p, err := eval.PredictPixels(pixels)
 	if err != nil {
 		return "", err
 	}
-	p := probs[0]
-	order := make([]int, len(p))
-	for i := range order {
-		order[i] = i
+	var top []string
+	for _, c := range p.Top(3) {
+		top = append(top, fmt.Sprintf("%d %.3f", c, p.ProbOf(c)))
 	}
-	sort.SliceStable(order, func(a, b int) bool { return p[order[a]] > p[order[b]] })
-	top := make([]string, 0, 3)
-	for _, d := range order[:min(3, len(order))] {
-		top = append(top, fmt.Sprintf("%d %.3f", d, p[d]))
-	}
-	return fmt.Sprintf("%s: %d (p=%.3f); top 3: %s", path, order[0], p[order[0]], strings.Join(top, ", ")), nil
+	return fmt.Sprintf("%s: %d (p=%.3f); top 3: %s", path, p.Class, p.Prob, strings.Join(top, ", ")), nil
 }
-
-// Reported marks the error as already printed (cli.Exit prints nothing more).
-func (quietError) Reported() {}

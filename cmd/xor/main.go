@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"slices"
 
@@ -34,9 +33,6 @@ func xorRecipe() train.Recipe {
 	return r
 }
 
-// xorSettings are the recipe's settings xor offers as flags.
-var xorSettings = []string{"hidden", "activation", "loss", "optimizer", "lr", "epochs", "l2", "seed"}
-
 func main() {
 	model.UseFastBLAS()
 	os.Exit(cli.Exit(os.Stderr, "xor", "Run 'xor --help' for usage.", run(os.Args[1:], os.Stdout, os.Stderr)))
@@ -52,8 +48,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&format, "format", format, "with 'xor graph': dot (Graphviz, every node) or mermaid (the layers)")
 	}
 	only := fs.String("model", "", "train only this model: perceptron or mlp (default: both, compared)")
-	for _, s := range r.Settings() {
-		if slices.Contains(xorSettings, s.Name) {
+	for _, s := range r.Settings() { // the recipe's settings that mean something for XOR
+		if slices.Contains([]string{"hidden", "activation", "loss", "optimizer", "lr", "epochs", "l2", "seed"}, s.Name) {
 			fs.Var(s.Value, s.Name, s.Usage)
 		}
 	}
@@ -74,12 +70,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	default:
 		return cli.Usagef("--model %q: want perceptron or mlp", *only)
 	}
-	configs := make([]model.Config, len(kinds))
-	var tc train.Config
+	recipes := make([]train.Recipe, len(kinds))
 	for i, kind := range kinds {
-		r.Model = kind
-		var err error
-		if configs[i], tc, err = r.Configs(2, 1); err != nil {
+		recipes[i] = r.Clone()
+		recipes[i].Model = kind
+		if _, _, err := recipes[i].Configs(2, 1); err != nil {
 			return err
 		}
 	}
@@ -87,7 +82,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if !slices.Contains(model.GraphFormats, format) {
 			return cli.Usagef("--format %q: want dot or mermaid", format)
 		}
-		net, err := model.New(configs[len(configs)-1], rand.New(rand.NewPCG(r.Seed, 0)))
+		net, err := recipes[len(recipes)-1].NewNetwork(2, 1)
 		if err != nil {
 			return err
 		}
@@ -100,18 +95,22 @@ func run(args []string, stdout, stderr io.Writer) error {
 	learned := map[string]bool{}
 	var acc float64
 	var panels []plot.BoundaryPanel
-	for i, mc := range configs {
+	for i, kind := range kinds {
 		if i > 0 {
 			fmt.Fprintln(stdout)
 		}
-		var ev *train.Evaluator
-		var err error
-		if acc, ev, err = trainOne(stdout, mc, tc, cli.NewProgress(stderr, !*quiet && cli.IsTerminal(stderr))); err != nil {
+		t, err := trainOne(stdout, recipes[i], train.NewProgress(stderr, *quiet))
+		if err != nil {
 			return err
 		}
-		learned[mc.Kind()] = acc == 1
+		res, err := t.Eval.Evaluate(dataset.XOR())
+		if err != nil {
+			return err
+		}
+		acc, learned[kind] = res.Accuracy, res.Accuracy == 1
+		fmt.Fprintf(stdout, "%s accuracy: %.3f\n", kinds[i], acc)
 		if *plotPath != "" {
-			panel, err := plot.ModelPanel(fmt.Sprintf("%s (accuracy %.2f)", mc.Kind(), acc), ev, dataset.XOR())
+			panel, err := plot.ModelPanel(fmt.Sprintf("%s (accuracy %.2f)", kinds[i], acc), t.Eval, dataset.XOR())
 			if err != nil {
 				return err
 			}
@@ -124,40 +123,31 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "Decision boundary: %s\n", *plotPath)
 	}
-	if len(configs) == 1 {
+	if len(recipes) == 1 {
 		fmt.Fprintf(stdout, "Accuracy: %.3f\n", acc)
 		return nil
 	}
-	fmt.Fprintln(stdout)
-	switch {
-	case learned["mlp"] && !learned["perceptron"]:
-		fmt.Fprintln(stdout, "The MLP learned XOR; the perceptron did not (XOR is not linearly separable).")
-	case learned["mlp"] && learned["perceptron"]:
-		fmt.Fprintln(stdout, "Both learned XOR.")
-	case learned["perceptron"]:
-		fmt.Fprintln(stdout, "The perceptron learned XOR; the MLP did not.")
-	default:
-		fmt.Fprintln(stdout, "Neither learned XOR with these settings.")
+	verdicts := map[[2]bool]string{ // by whether the perceptron and the MLP learned it
+		{false, true}: "The MLP learned XOR; the perceptron did not (XOR is not linearly separable).",
+		{true, true}:  "Both learned XOR.", {true, false}: "The perceptron learned XOR; the MLP did not.",
+		{false, false}: "Neither learned XOR with these settings.",
 	}
+	fmt.Fprintf(stdout, "\n%s\n", verdicts[[2]bool{learned["perceptron"], learned["mlp"]}])
 	return nil
 }
 
-// trainOne trains one model on XOR, prints its truth table and returns its accuracy and an
-// evaluator of the trained model.
-func trainOne(w io.Writer, mc model.Config, tc train.Config, progress *cli.Progress) (float64, *train.Evaluator, error) {
-	net, err := model.New(mc, rand.New(rand.NewPCG(tc.Seed, 0)))
+// trainOne trains the model of r on XOR, printing the run, five loss lines and the truth table.
+func trainOne(w io.Writer, r train.Recipe, progress *train.Progress) (*train.Trainer, error) {
+	t, err := r.NewTrainer(2, 1)
 	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
-	trainer, err := train.NewTrainer(net, tc)
-	if err != nil {
-		return 0, nil, err
-	}
+	tc := t.Config
 	fmt.Fprintf(w, "Training %s, %d parameters; %s lr=%g, %d full-batch epochs, seed %d\n",
-		mc, net.NumParams(), tc.Optimizer, tc.LearnRate, tc.Epochs, tc.Seed)
+		t.Net, t.Net.NumParams(), tc.Optimizer, tc.LearnRate, tc.Epochs, tc.Seed)
 	every := max(tc.Epochs/5, 1)
-	trainer.OnEpoch = func(e train.Epoch) error {
-		progress.Step(mc.Kind(), e.Epoch, tc.Epochs)
+	t.OnEpoch = func(e train.Epoch) error {
+		progress.Step(r.Model, e.Epoch, tc.Epochs)
 		if e.Epoch%every == 0 || e.Epoch == 1 {
 			progress.Done()
 			fmt.Fprintf(w, "Epoch %d/%d, loss: %.4f\n", e.Epoch, tc.Epochs, e.Loss)
@@ -165,22 +155,17 @@ func trainOne(w io.Writer, mc model.Config, tc train.Config, progress *cli.Progr
 		return nil
 	}
 	data := dataset.XOR()
-	if err := trainer.Fit(context.Background(), data, nil); err != nil {
-		return 0, nil, err
+	if err := t.Fit(context.Background(), data, nil); err != nil {
+		return nil, err
 	}
-	r, err := trainer.Eval.Evaluate(data)
+	preds, err := t.Eval.Predict(data)
 	if err != nil {
-		return 0, nil, err
-	}
-	probs, err := trainer.Eval.Probabilities(data)
-	if err != nil {
-		return 0, nil, err
+		return nil, err
 	}
 	fmt.Fprintln(w, " x1  x2  target  output  class")
-	for i := range data.Len() {
+	for i, p := range preds {
 		x := data.Sample(i)
-		fmt.Fprintf(w, "%3d %3d %7d %7.3f %6d\n", x[0], x[1], data.Labels[i], probs[i][0], r.Predicted[i])
+		fmt.Fprintf(w, "%3d %3d %7d %7.3f %6d\n", x[0], x[1], data.Labels[i], p.Probs[0], p.Class)
 	}
-	fmt.Fprintf(w, "%s accuracy: %.3f\n", mc.Kind(), r.Accuracy)
-	return r.Accuracy, trainer.Eval, nil
+	return t, nil
 }

@@ -1,9 +1,7 @@
 package plot
 
 import (
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"gorgonet/dataset"
@@ -11,26 +9,12 @@ import (
 	"gorgonet/train"
 )
 
-// PrepareDir makes sure dir is a directory pictures can be written into, creating it and its
-// parents (as mkdir -p) when missing, so that a run fails before training rather than after.
-func PrepareDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".gorgonet-write-test-*")
-	if err != nil {
-		return fmt.Errorf("cannot write in %s", dir)
-	}
-	f.Close()
-	return os.Remove(f.Name())
-}
-
-// WriteRun draws the pictures of a run into dir (created when missing) and returns the paths
+// WriteRun draws the pictures of a run into dir (created when missing: model.PrepareDir) and returns the paths
 // written: curves.png (when h is not empty), confusion.png, mistakes.png (when the model made a
 // mistake) and weights.png (when the first layer reads images of test's size and is dense).
 // Each file is written atomically.
 func WriteRun(dir string, h train.History, test *dataset.Set, r *train.Result, net *model.Network) ([]string, error) {
-	if err := PrepareDir(dir); err != nil {
+	if err := model.PrepareDir(dir); err != nil {
 		return nil, err
 	}
 	type picture struct {

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"gorgonet/dataset"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -217,6 +218,15 @@ type Result struct {
 	Best *model.Network
 }
 
+// SaveBest saves the best trial's network to path with meta (model.Save) and reports whether it
+// could: false, with no error, when the best trial was trained by an earlier run (Best is nil).
+func (r *Result) SaveBest(path string, meta map[string]string) (bool, error) {
+	if r.Best == nil {
+		return false, nil
+	}
+	return true, model.Save(path, model.Saved{Net: r.Best, Meta: meta})
+}
+
 // Run trains every combination not already done and ranks the trials. When ctx is cancelled it
 // returns the result so far (the CSV holds it) with an error wrapping train.ErrInterrupted; a
 // failed trial stops the sweep with an error naming the combination.
@@ -262,6 +272,79 @@ func Run(ctx context.Context, space Space, combos [][]string, trainFn TrainFunc,
 		}
 	}
 	return res, nil
+}
+
+// Recipes sweeps over settings of a train.Recipe: each combination of the Space's values is Base
+// with those settings set (train.Recipe.Set; the names are the recipe's), trained on the
+// training file's samples as the recipe splits them (train.Recipe.Split), and scored on its
+// validation set.
+type Recipes struct {
+	Base    train.Recipe
+	Space   Space
+	Data    *dataset.Set // the samples of the training file
+	Classes int
+}
+
+// SetList sets a setting from a command line's list: comma-separated values, ':' standing for ','
+// within a value (so "256,512:256" is the hidden layers 256, and 512 then 256). One value sets
+// Base; several make the setting a swept one of Space. A value Base cannot take is an error.
+func (rs *Recipes) SetList(name, list string) error {
+	values := strings.Split(list, ",")
+	for i, v := range values {
+		values[i] = strings.ReplaceAll(strings.TrimSpace(v), ":", ",")
+	}
+	if len(values) == 1 {
+		if err := rs.Base.Set(name, values[0]); err != nil {
+			return &train.SettingError{Setting: name, Value: strconv.Quote(values[0]), Reason: err.Error()}
+		}
+		return nil
+	}
+	rs.Space.Names, rs.Space.Values = append(rs.Space.Names, name), append(rs.Space.Values, values)
+	return nil
+}
+
+// Recipe returns the recipe of one combination, checked (train.Recipe.Configs): an invalid one is a
+// *train.SettingError, and so is one without a validation set, since a sweep scores on it.
+func (rs Recipes) Recipe(values []string) (train.Recipe, error) {
+	r := rs.Base.Clone()
+	for i, name := range rs.Space.Names {
+		if err := r.Set(name, values[i]); err != nil {
+			return r, &train.SettingError{Setting: name, Value: strconv.Quote(values[i]), Reason: err.Error()}
+		}
+	}
+	if r.ValSize == 0 {
+		return r, &train.SettingError{Setting: "val-size", Value: "0", Reason: "a sweep scores on the validation set, which must not be empty"}
+	}
+	_, _, err := r.Configs(rs.Data.Features, rs.Classes)
+	return r, err
+}
+
+// Check checks the recipe of every combination, so that a sweep is refused before any training.
+func (rs Recipes) Check(combos [][]string) error {
+	for _, c := range combos {
+		if _, err := rs.Recipe(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Train is the TrainFunc of the sweep: it trains a new network of the combination's recipe.
+func (rs Recipes) Train(ctx context.Context, values []string) (train.History, *model.Network, error) {
+	r, err := rs.Recipe(values)
+	if err != nil {
+		return nil, nil, err
+	}
+	trainSet, val, err := r.Split(rs.Data)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := r.NewTrainer(rs.Data.Features, rs.Classes)
+	if err != nil {
+		return nil, nil, err
+	}
+	err = t.Fit(ctx, trainSet, val)
+	return t.History, t.Net, err
 }
 
 // A CSVError reports a sweep's CSV file that cannot be read back to resume from.

@@ -2,20 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/spf13/pflag"
 )
-
-type reportedErr struct{ error }
-
-func (reportedErr) Reported() {}
 
 func TestExit(t *testing.T) {
 	const hint = "Run 'prog --help' for usage."
@@ -37,7 +31,8 @@ func TestExit(t *testing.T) {
 		{"runtime", errors.New("reading x: bad magic"), hint, ExitRuntime, "prog: reading x: bad magic\n"},
 		{"multi-line runtime", errors.New("first\n  second\tthird\n"), hint, ExitRuntime, "prog: first second third\n"},
 		{"multi-line usage", Usagef("bad\nvalue"), hint, ExitUsage, "prog: bad value\n" + hint + "\n"},
-		{"already reported", &reportedErr{errors.New("2 of 3 images failed")}, hint, ExitRuntime, ""},
+		{"already reported", Reported(errors.New("2 of 3 images failed")), hint, ExitRuntime, ""},
+		{"wrapped, already reported", fmt.Errorf("predict: %w", Reported(errors.New("1 of 2 images failed"))), hint, ExitRuntime, ""},
 	} {
 		var b bytes.Buffer
 		if got := Exit(&b, "prog", c.hint, c.err); got != c.status {
@@ -92,51 +87,5 @@ func TestParseFlags(t *testing.T) {
 		if *calls != 1 {
 			t.Errorf("%s: fs.Usage was not restored after parsing", arg)
 		}
-	}
-}
-
-func TestSignalContext(t *testing.T) {
-	ctx, stop := SignalContext(context.Background())
-	if ctx.Err() != nil {
-		t.Fatal("context cancelled before any signal")
-	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-ctx.Done():
-	case <-time.After(5 * time.Second):
-		t.Fatal("SIGTERM did not cancel the context")
-	}
-	if sig := stop(); sig != syscall.SIGTERM {
-		t.Errorf("stop() = %v, want SIGTERM", sig)
-	}
-
-	ctx, stop = SignalContext(context.Background())
-	if sig := stop(); sig != nil {
-		t.Errorf("stop() without a signal = %v, want nil", sig)
-	}
-	if ctx.Err() == nil {
-		t.Error("stop() must release (cancel) the context")
-	}
-}
-
-func TestProgressAndIsTerminal(t *testing.T) {
-	var b bytes.Buffer
-	p := NewProgress(&b, false)
-	for i := 1; i <= 5; i++ {
-		p.Batch(1, 2, i, 5)
-	}
-	p.Done()
-	if b.Len() != 0 {
-		t.Errorf("a disabled progress bar wrote %q", b.String())
-	}
-	f, err := os.CreateTemp(t.TempDir(), "out")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if IsTerminal(f) {
-		t.Error("IsTerminal(regular file) = true")
 	}
 }

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"gorgonet/cmd/internal/cli"
+	"gorgonet/dataset"
+	"gorgonet/model"
+	"gorgonet/train"
+	"gorgonet/train/plot"
+)
+
+// runFlags are the flags of the commands that train besides the recipe's settings: where the data
+// is and what to print.
+type runFlags struct {
+	Data, History, Save, Checkpoint, Resume, PlotDir string // (the last four: 'mnist train' only)
+	Report, Quiet                                    bool
+}
+
+func (f *runFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.Data, "data", "", "directory of MNIST-style IDX files (default: $MNIST_DIR, else the bundled MNIST)")
+	fs.StringVar(&f.History, "history", "", "write one CSV row per epoch to this file")
+	fs.BoolVar(&f.Report, "report", false, "print the classification report and confusion matrix of the test set")
+	fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar (the run, epoch and result lines are always printed)")
+}
+
+// addRecipe makes every setting of r a flag of fs.
+func addRecipe(fs *pflag.FlagSet, r *train.Recipe) {
+	for _, s := range r.Settings() {
+		fs.Var(s.Value, s.Name, s.Usage)
+	}
+}
+
+// commandLine returns the 'mnist train' command that reproduces r.
+func commandLine(r *train.Recipe) string {
+	return strings.Join(append([]string{"mnist", "train"}, r.Args()...), " ")
+}
+
+// newTrainer returns the trainer of a new run of r, or of the run ck continues (to r's epochs).
+func newTrainer(ck *train.Checkpoint, r *train.Recipe, inputs int, resume string) (*train.Trainer, error) {
+	if ck == nil {
+		return r.NewTrainer(inputs, dataset.MNISTClasses)
+	}
+	if ck.Net.Inputs != inputs {
+		return nil, fmt.Errorf("--resume %s: the model takes %d inputs, the data has %d", resume, ck.Net.Inputs, inputs)
+	}
+	return train.Resume(ck, r.Epochs)
+}
+
+// runLine is the first line of a run.
+func runLine(t *train.Trainer, trainSet, valSet, testSet *dataset.Set) string {
+	val := 0
+	if valSet != nil {
+		val = valSet.Len()
+	}
+	return fmt.Sprintf("Training %s; data: %d train, %d validation, %d test", t, trainSet.Len(), val, testSet.Len())
+}
+
+// checkPlotDir makes --plot-dir when missing, before any training, or refuses it.
+func checkPlotDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if err := model.PrepareDir(dir); err != nil {
+		return cli.Usagef("--plot-dir %s: %v", dir, err)
+	}
+	return nil
+}
+
+// report draws the pictures (with --plot-dir), prints the classification report (with --report)
+// and ends with the test accuracy: the end of 'mnist train' and 'mnist eval'.
+func report(w io.Writer, plotDir string, withReport bool, h train.History, test *dataset.Set, r *train.Result, net *model.Network) error {
+	if plotDir != "" {
+		paths, err := plot.WriteRun(plotDir, h, test, r, net)
+		if err != nil {
+			return fmt.Errorf("--plot-dir: %w", err)
+		}
+		fmt.Fprintf(w, "Pictures: %s\n", strings.Join(paths, ", "))
+	}
+	if withReport {
+		_ = r.WriteReport(w)
+	}
+	fmt.Fprintf(w, "Test accuracy: %.4f\n", r.Accuracy)
+	return nil
+}
+
+// checkData refuses, before any work, a --data directory without the MNIST files (a usage error),
+// and reports a missing bundled copy.
+func checkData(dir string) error {
+	if _, err := dataset.FindMNIST(dir); err != nil {
+		if dir != "" {
+			return cli.Usagef("--data: %v", err)
+		}
+		return err
+	}
+	return nil
+}
+
+// runGraph prints the inference graph of the model the flags describe: Gorgonia's Graphviz DOT
+// export of every node, or a Mermaid diagram of the layers.
+func runGraph(args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("mnist graph", pflag.ContinueOnError)
+	r := train.DefaultRecipe()
+	addRecipe(fs, &r)
+	format := fs.String("format", "dot", "output format: dot (Graphviz, every node) or mermaid (the layers)")
+	if err := cli.ParseCommand(fs, args, stdout, "mnist graph [model flags] [--format dot|mermaid]\n\n"+
+		"Prints the inference graph of the model the flags describe (render DOT with `dot -Tpng`).", false); err != nil {
+		return err
+	}
+	if !slices.Contains(model.GraphFormats, *format) {
+		return cli.Usagef("--format %q: want dot or mermaid", *format)
+	}
+	net, err := r.NewNetwork(dataset.DigitSize*dataset.DigitSize, dataset.MNISTClasses)
+	if err != nil {
+		return err
+	}
+	return model.WriteGraph(stdout, net, *format)
+}
