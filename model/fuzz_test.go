@@ -122,7 +122,7 @@ func payloadSeeds(tb testing.TB) map[string][]byte {
 		}),
 		"negative inputs":    change(func(p *payload) { p.Network.Inputs = -3 }),
 		"unknown layer kind": change(func(p *payload) { p.Network.Layers[1].Kind = "gelu-layer" }),
-		"unknown activation": change(func(p *payload) { p.Network.Layers[1].Attrs = attrs(`{"activation":"gelu"}`) }),
+		"unknown activation": change(func(p *payload) { p.Network.Layers[1].Attrs = attrs(`{"activation":"gelu-not-registered"}`) }),
 		"unknown attribute":  change(func(p *payload) { p.Network.Layers[2].Attrs = attrs(`{"in":2,"out":2,"init":"he","bias":false}`) }),
 		"attribute not json": change(func(p *payload) { p.Network.Layers[0].Attrs = attrs(`{"in":`) }),
 		// A file may hold any valid network: without the activation, it is simply another one.

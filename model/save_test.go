@@ -87,7 +87,7 @@ func TestReadCraftedPayloads(t *testing.T) {
 		"layer larger than the file": "more than the 14 values the file holds",
 		"negative inputs":            "Inputs",
 		"unknown layer kind":         `unknown layer kind "gelu-layer"`,
-		"unknown activation":         `unknown activation "gelu"`,
+		"unknown activation":         `unknown activation "gelu-not-registered"`,
 		"unknown attribute":          `unknown field "bias"`,
 		"attribute not json":         "attributes",
 		"bad dtype":                  "Dtype",

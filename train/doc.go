@@ -4,10 +4,25 @@
 // seed; dataset.Fill converts the batch's uint8 pixels into the training graph's preallocated input
 // and target tensors; the TapeMachine runs the forward pass and the symbolic backward pass;
 // the solver (sgd, momentum, adam or rmsprop: Gorgonia's own) applies the gradients to the weight
-// tensors in place; Reset readies the machine for the next batch. After each epoch an Evaluator
-// runs the validation set through an inference graph that shares the weights, and the epoch's
-// numbers go into the History. All of it is Trainer.Fit, readable on one screen.
+// tensors in place; Reset readies the machine for the next batch. Every sample is used in every
+// epoch: the last, smaller batch runs through a second training graph of its size that shares the
+// weights and the solver. After each epoch an Evaluator runs the validation set through an
+// inference graph that shares the weights, and the epoch's numbers go into the History. All of it
+// is Trainer.Fit, readable on one screen.
 //
-// Metrics (accuracy, confusion matrix, a per-class report like scikit-learn's
-// classification_report) are computed from an Evaluator's Result.
+// Around it:
+//
+//   - Recipe names and defaults every setting of a run in one place (the model, the training
+//     hyperparameters, the validation split), for a program to offer as flags, sweep over, and
+//     keep in checkpoints; Config and model.Config validate them.
+//   - Checkpoint, Checkpointer and Resume keep a run (network, solver state, history, the
+//     caller's metadata) in a model file after every epoch and continue it bit for bit.
+//   - Evaluator, Result, Report and Confusion measure a network: accuracy, loss, per-class
+//     precision, recall and F1 like scikit-learn's classification_report; Evaluator.Predict gives
+//     model.Predict's answer for every sample.
+//   - Schedule changes the learning rate by epoch; Patience stops early, keeping the best weights.
+//   - Progress and SignalContext are what a program needs around Fit: a progress bar on a
+//     terminal, and a stop between batches on Ctrl-C.
+//
+// Subpackages: plot draws the pictures of a run, sweep runs hyperparameter sweeps.
 package train
