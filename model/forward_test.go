@@ -102,6 +102,14 @@ func TestSampleLossByHand(t *testing.T) {
 		{"half", HalfSquaredError, []float64{0, ln3, 0}, 1, 0.5 * (0.5*0.5 + 0.25*0.25 + 0.5*0.5)},
 		{"half 1 output, label 1", HalfSquaredError, []float64{ln3}, 1, 0.5 * 0.25 * 0.25},
 		{"half 1 output, label 0", HalfSquaredError, []float64{ln3}, 0, 0.5 * 0.75 * 0.75},
+		// Infinite logits: the limit, never the NaN of Inf - Inf.
+		{"ce +Inf right", CrossEntropy, []float64{math.Inf(1), 1}, 0, 0},
+		{"ce +Inf wrong", CrossEntropy, []float64{math.Inf(1), 1}, 1, math.Inf(1)},
+		{"ce two +Inf", CrossEntropy, []float64{math.Inf(1), math.Inf(1), 0}, 1, math.Log(2)},
+		{"bce +Inf right", BCE, []float64{math.Inf(1)}, 1, 0},
+		{"bce +Inf wrong", BCE, []float64{math.Inf(1)}, 0, math.Inf(1)},
+		{"bce -Inf right", BCE, []float64{math.Inf(-1)}, 0, 0},
+		{"bce -Inf wrong", BCE, []float64{math.Inf(-1)}, 1, math.Inf(1)},
 	}
 	for _, c := range cases {
 		if got := SampleLoss(c.loss, c.logits, c.label); !closeTo(got, c.want, 1e-14) {

@@ -150,13 +150,18 @@ func negMean(prod *G.Node, err error) (*G.Node, error) {
 	return G.Neg(mean)
 }
 
-// SampleLoss returns the loss of one sample from its logits, computed in float64 exactly as the
-// graph computes it, so evaluation in Go (validation loss over every sample) agrees with training.
+// SampleLoss returns the loss of one sample from its logits, computed in float64 as the graph
+// computes it, so evaluation in Go (validation loss over every sample) agrees with training.
+// Infinite logits give the loss's limit (0 for a sure right answer, +Inf for a sure wrong one)
+// rather than the NaN of Inf - Inf.
 func SampleLoss(loss string, logits []float64, label int) float64 {
 	switch loss {
-	case BCE:
-		z, y := logits[0], float64(label)
-		return math.Max(z, 0) - z*y + math.Log1p(math.Exp(-math.Abs(z)))
+	case BCE: // max(z,0) - z·y + log(1 + exp(-|z|)), which is softplus(z) for y = 0, softplus(-z) for y = 1
+		z := logits[0]
+		if label == 1 {
+			z = -z
+		}
+		return math.Max(z, 0) + math.Log1p(math.Exp(-math.Abs(z)))
 	case MSE, HalfSquaredError:
 		var l float64
 		for k, z := range logits {
@@ -172,6 +177,11 @@ func SampleLoss(loss string, logits []float64, label int) float64 {
 		}
 		return l / 2
 	default:
+		if math.IsInf(logits[label], 1) { // -log(1/k), k the number of +Inf logits
+			p := append([]float64(nil), logits...)
+			Probabilities(CrossEntropy, p)
+			return -math.Log(p[label])
+		}
 		return logSumExp(logits) - logits[label]
 	}
 }

@@ -81,8 +81,8 @@ func (e *Evaluator) Evaluate(s *dataset.Set) (*Result, error) {
 		return nil, err
 	}
 	r.Loss = lossSum/float64(s.Len()) + e.net.L2Penalty()
-	if !finite(r.Loss) {
-		return nil, fmt.Errorf("evaluate: the %s loss is %v: %w", s.Name, r.Loss, model.ErrNonFiniteOutput)
+	if math.IsNaN(r.Loss) { // +Inf is a true loss: some sample was given probability 0
+		return nil, fmt.Errorf("evaluate: the %s loss is NaN: %w", s.Name, model.ErrNonFiniteOutput)
 	}
 	r.Accuracy = float64(correct) / float64(s.Len())
 	return r, nil

@@ -178,12 +178,8 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 		}
 		e := Epoch{Epoch: epoch, Loss: lossSum / float64(n), LearnRate: lr,
 			TrainAcc: float64(correct) / float64(n), ValLoss: nan, ValAcc: nan}
-		if val != nil {
-			r, err := t.Eval.Evaluate(val)
-			if err != nil {
-				return err
-			}
-			e.ValLoss, e.ValAcc = r.Loss, r.Accuracy
+		if err := t.checkFinite(train, val, &e); err != nil {
+			return err
 		}
 		if cfg.Patience > 0 {
 			t.earlyStop(e)
@@ -198,6 +194,40 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 	}
 	return nil
 }
+
+// checkFinite checks, after an epoch's last update and before the epoch counts (is checkpointed
+// or reported), that the run has not diverged: every weight finite, the outputs and the loss on
+// the first ProbeSize training samples finite, and the validation loss (which it fills in e)
+// finite. The loss of each batch is only checked before its update, so without this a last update
+// that overflowed would be saved.
+func (t *Trainer) checkFinite(train, val *dataset.Set, e *Epoch) error {
+	diverged := func(what string) error {
+		return &DivergedError{Epoch: e.Epoch, Loss: nan, What: what, LearnRate: e.LearnRate}
+	}
+	if err := t.Net.CheckFinite(); err != nil {
+		return diverged(fmt.Sprintf("after its last update %v", err))
+	}
+	if r, err := t.Eval.Evaluate(train.Limit(ProbeSize)); errors.Is(err, model.ErrNonFiniteOutput) || err == nil && !finite(r.Loss) {
+		return diverged("after its last update the outputs on the training samples are not finite")
+	} else if err != nil {
+		return err
+	}
+	if val == nil {
+		return nil
+	}
+	r, err := t.Eval.Evaluate(val)
+	if errors.Is(err, model.ErrNonFiniteOutput) || err == nil && !finite(r.Loss) {
+		return diverged("the validation outputs or loss are not finite")
+	}
+	if err != nil {
+		return err
+	}
+	e.ValLoss, e.ValAcc = r.Loss, r.Accuracy
+	return nil
+}
+
+// ProbeSize is the number of training samples whose outputs are checked after every epoch.
+const ProbeSize = 256
 
 // check refuses sets the network cannot be trained on.
 func (t *Trainer) check(train, val *dataset.Set) error {

@@ -356,3 +356,29 @@ func TestEveryTrainingSampleIsUsed(t *testing.T) {
 		t.Errorf("epoch loss %.15f, the evaluator's mean loss over the same samples %.15f", e.Loss, want.Loss)
 	}
 }
+
+// A last update that overflows is caught before the epoch counts: the loss of each batch is
+// checked before its update, so one step on finite data with a learning rate of 1e6 leaves weights
+// whose outputs are not finite, and Fit must say so instead of reporting (and a program saving)
+// the epoch. With a validation set the same run is caught there too.
+func TestFitDivergesOnTheLastUpdate(t *testing.T) {
+	all, _ := fixMNIST(t)
+	data := all.Limit(30)
+	for _, val := range []*dataset.Set{nil, all.Subset("validation", []int{100, 101, 102})} {
+		// The run: mnist train --optimizer momentum --lr 100 --dropout 0 --hidden 512,512,512
+		// --batch-size 10 --train-limit 30 --epochs 1: three steps, the third's loss about 8e22.
+		net := fixNet(t, model.MLP(784, []int{512, 512, 512}, 10), 1)
+		tr := fixTrainer(t, net, Config{Optimizer: "momentum", LearnRate: 100, Epochs: 1, BatchSize: 10, Seed: 1})
+		epochs := 0
+		tr.OnEpoch = func(Epoch) error { epochs++; return nil }
+		err := tr.Fit(context.Background(), data, val)
+		var de *DivergedError
+		if !errors.As(err, &de) || de.Epoch != 1 || de.What == "" || !strings.Contains(err.Error(), "training diverged in epoch 1: ") ||
+			!strings.Contains(err.Error(), "try a lower learning rate (it is 100)") {
+			t.Fatalf("validation %v: Fit returned %v, want a *DivergedError of epoch 1 naming what is not finite", val != nil, err)
+		}
+		if epochs != 0 || len(tr.History) != 0 {
+			t.Errorf("the diverged epoch counted: %d OnEpoch calls, %d in the history", epochs, len(tr.History))
+		}
+	}
+}

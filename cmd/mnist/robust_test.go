@@ -17,11 +17,13 @@ import (
 	"encoding/gob"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -515,6 +517,14 @@ func TestRobustModelFiles(t *testing.T) {
 	unknown := craftedPayload{Network: spec, Weights: shapes.Weights}
 	unknown.Network.Layers = append([]model.LayerSpec(nil), spec.Layers...)
 	unknown.Network.Layers[1] = model.LayerSpec{Kind: "activation", Attrs: []byte(`{"activation":"gelu"}`)}
+	// A diverged model's weights, which no gorgonet program writes.
+	nan := craftedPayload{Network: spec}
+	for _, w := range shapes.Weights {
+		w.Tensor.F32 = slices.Clone(w.Tensor.F32)
+		nan.Weights = append(nan.Weights, w)
+	}
+	nan.Weights[0].Tensor.Shape = []int{784, 8}
+	nan.Weights[0].Tensor.F32[5] = float32(math.NaN())
 
 	files := []struct {
 		name   string
@@ -541,6 +551,7 @@ func TestRobustModelFiles(t *testing.T) {
 		{"huge config, no weights", write("huge.model", wrapModel(gobBytes(t, huge), model.FormatVersion)), 1, []string{"more than the 0 values the file holds"}},
 		{"an unregistered activation", write("gelu.model", wrapModel(gobBytes(t, unknown), model.FormatVersion)), 1, []string{`unknown activation "gelu"`, "model.RegisterActivation"}},
 		{"the older format", write("v1.model", versioned(1)), 1, []string{"version 1", "older gorgonet"}},
+		{"NaN weights", write("nan.model", wrapModel(gobBytes(t, nan), model.FormatVersion)), 1, []string{"hidden1.W holds NaN at index 5", "diverged"}},
 		{"a directory", dir, 1, []string{"is a directory"}},
 	}
 	var cases []badCase
@@ -943,3 +954,66 @@ type writerFunc func([]byte) (int, error)
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 var _ io.Writer = writerFunc(nil)
+
+// Issue 14: no boundary hands on a wrong answer silently.
+func TestRobustNoSilentWrongAnswers(t *testing.T) {
+	dir := t.TempDir()
+	digit2 := absPath(t, "testdata/digit2.png")
+
+	// A last update that overflows: exit 1 naming the epoch, no model saved, an existing file at
+	// --save untouched.
+	save := filepath.Join(dir, "m.model")
+	if err := os.WriteFile(save, []byte("the user's earlier model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	diverge := []string{"train", "--optimizer", "momentum", "--lr", "100", "--dropout", "0", "--hidden", "512,512,512",
+		"--batch-size", "10", "--train-limit", "30", "--epochs", "1", "--save", save, "--quiet"}
+	for _, extra := range [][]string{nil, {"--train-limit", "40", "--val-size", "10"}} {
+		stdout, stderr, status := runMnist(t, dir, append(diverge, extra...)...)
+		if status != 1 || !strings.HasPrefix(stderr, "mnist train: training diverged in epoch 1: ") ||
+			len(outputLines(stderr)) != 1 || strings.Contains(stdout, "Test accuracy") || strings.Contains(stdout, "Epoch 1/1") {
+			t.Errorf("diverging run %v: status %d\nstdout %s\nstderr %s", extra, status, stdout, stderr)
+		}
+	}
+	if b, _ := os.ReadFile(save); string(b) != "the user's earlier model" {
+		t.Errorf("a diverged run wrote %s", save)
+	}
+
+	// Logits that overflow float32 for class 3: eval and predict both answer 3, with p = 1.
+	net, err := model.New(model.Perceptron(784, 10), rand.New(rand.NewPCG(1, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := net.Params()[0].Value.Data().([]float32)
+	for i := 3; i < len(w); i += 10 {
+		w[i] = 1e38
+	}
+	inf := filepath.Join(dir, "inf.model")
+	if err := model.Save(inf, model.Saved{Net: net}); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, status := runMnist(t, dir, "eval", "--model-file", inf)
+	if status != 0 || !strings.HasSuffix(stdout, "Test accuracy: 0.1010\n") { // the share of 3s in the test set
+		t.Errorf("eval of the overflowing model: status %d\n%s%s", status, stdout, stderr)
+	}
+	stdout, stderr, status = runMnist(t, dir, "predict", "--model-file", inf, digit2)
+	if status != 0 || !strings.Contains(stdout, ": 3 (p=1.000); top 3: 3 1.000,") {
+		t.Errorf("predict with the overflowing model: status %d\n%s%s", status, stdout, stderr)
+	}
+
+	// --resume accepts the very command that started the run, and refuses a changed setting
+	// naming both values.
+	ckpt := filepath.Join(dir, "run.ckpt")
+	run := []string{"train", "--train-limit", "600", "--val-size", "100", "--dropout", "0.2", "--seed", "3", "--hidden", "16", "--quiet", "--checkpoint", ckpt}
+	if _, stderr, status := runMnist(t, dir, append(run, "--epochs", "1")...); status != 0 {
+		t.Fatalf("first run: %d %s", status, stderr)
+	}
+	stdout, stderr, status = runMnist(t, dir, append(run, "--epochs", "2", "--resume", ckpt)...)
+	if status != 0 || !strings.Contains(stdout, "Epoch 2/2") {
+		t.Errorf("the same command with --resume: status %d\n%s%s", status, stdout, stderr)
+	}
+	_, stderr, status = runMnist(t, dir, append(run, "--epochs", "3", "--resume", ckpt, "--dropout", "0.3")...)
+	if status != 2 || !strings.Contains(stderr, "--dropout 0.3: the checkpoint's run has 0.2") {
+		t.Errorf("a changed --dropout on --resume: status %d, %s", status, stderr)
+	}
+}
