@@ -148,7 +148,7 @@ func buildActivation(spec LayerSpec, _ tensor.Dtype, _ *rand.Rand) (Layer, error
 // by every machine on the graph.
 type Dropout struct {
 	P    float64 // probability of dropping a unit, in [0,1)
-	Name string  // names the mask node (Name + ".mask"): unique within the network
+	Name string  // names the mask node (Name + ".mask"): required, and unique within the network
 }
 
 // Params returns nothing: the mask is an input, not a learnable.

@@ -147,6 +147,9 @@ func (n *Network) Validate() error {
 		if l == nil {
 			return fmt.Errorf("model: layer %d is nil", i+1)
 		}
+		if d, ok := l.(*Dropout); ok && d.Name == "" {
+			return fmt.Errorf("model: layer %d: a dropout layer needs a Name, unique in the network (its mask node is named after it)", i+1)
+		}
 		if name := layerName(l); name != "" {
 			if j, dup := names[name]; dup {
 				return &DuplicateNameError{What: "layer", Name: name, A: j, B: i}

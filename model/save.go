@@ -60,7 +60,11 @@ type Saved struct {
 func (s Saved) Summary() string {
 	out := fmt.Sprintf("%s, %d parameters", s.Net, s.Net.NumParams())
 	if cmd := s.Meta["command"]; cmd != "" {
-		out += fmt.Sprintf("\nTrained with: %s (%s epochs; test accuracy then: %s)", cmd, s.Meta["epochs"], s.Meta["test_accuracy"])
+		out += fmt.Sprintf("\nTrained with: %s (%s epochs", cmd, s.Meta["epochs"])
+		if acc := s.Meta["test_accuracy"]; acc != "" {
+			out += "; test accuracy then: " + acc
+		}
+		out += ")"
 	}
 	return out
 }
@@ -276,6 +280,9 @@ func readPayload(r io.Reader) (payload, error) {
 		if n == 0 {
 			return payload{}, formatErr(ErrNotModelFile, "it is empty")
 		}
+		if n < len(fileMagic) && bytes.Equal(magic[:n], fileMagic[:n]) {
+			return payload{}, formatErr(ErrTruncated, "%d bytes, an incomplete header", n)
+		}
 		return payload{}, formatErr(ErrNotModelFile, "wrong magic bytes")
 	}
 	var head [12]byte
@@ -405,6 +412,9 @@ func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
+		if _, serr := os.Stat(dir); serr != nil {
+			return fmt.Errorf("save %s: directory %s does not exist", path, dir)
+		}
 		return fmt.Errorf("save %s: %w", path, err)
 	}
 	defer func() {

@@ -138,7 +138,7 @@ func (r *Recipe) Restore(meta map[string]string, given func(name string) bool, f
 			if err := s.Value.Set(old); err != nil {
 				return fmt.Errorf("setting %s: %w", s.Name, err)
 			}
-		case s.Value.String() != old:
+		case s.Value.String() != old && !(s.Name == "lr" && r.sameLearnRate(old)):
 			return settingErr(s.Name, s.Value.String(), "the checkpoint's run has %s, and a resumed run keeps its settings (drop the flag, or start a new run)", old)
 		}
 	}
@@ -146,6 +146,19 @@ func (r *Recipe) Restore(meta map[string]string, given func(name string) bool, f
 		return errors.New("it keeps no settings of a recipe")
 	}
 	return nil
+}
+
+// sameLearnRate reports whether old (a learning rate as text, 0 for the optimizer's default) is
+// the learning rate r trains with.
+func (r *Recipe) sameLearnRate(old string) bool {
+	lr, err := strconv.ParseFloat(old, 64)
+	effective := func(v float64) float64 {
+		if v == 0 {
+			return DefaultLearnRate(r.Optimizer)
+		}
+		return v
+	}
+	return err == nil && effective(lr) == effective(r.LearnRate)
 }
 
 // Args returns the settings that differ from DefaultRecipe as command-line flags, in Settings

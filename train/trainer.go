@@ -93,8 +93,12 @@ func newStep(net *model.Network, batch int) (*step, error) {
 // float32, 203530 parameters; adam lr=0.001, batch 100, 10 epochs, seed 1".
 func (t *Trainer) String() string {
 	c := t.Config
-	return fmt.Sprintf("%s, %d parameters; %s lr=%g, batch %d, %d epochs, seed %d",
-		t.Net, t.Net.NumParams(), c.Optimizer, c.LearnRate, c.BatchSize, c.Epochs, c.Seed)
+	epochs := "epochs"
+	if c.Epochs == 1 {
+		epochs = "epoch"
+	}
+	return fmt.Sprintf("%s, %d parameters; %s lr=%g, batch %d, %d %s, seed %d",
+		t.Net, t.Net.NumParams(), c.Optimizer, c.LearnRate, c.BatchSize, c.Epochs, epochs, c.Seed)
 }
 
 // StopLine says why training ended early, for a program to print after Fit; "" when it did not.

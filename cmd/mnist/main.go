@@ -34,6 +34,7 @@ func commands() []command {
 		{"eval", "evaluate a saved model on the test set", runEval},
 		{"predict", "predict the digit in your own images with a saved model", runPredict},
 		{"sweep", "train many settings and rank them on the validation set", runSweep},
+		{"export", "write a saved model as ONNX, for ONNX Runtime and other tools", runExport},
 		{"graph", "print the model's inference graph as Graphviz DOT or Mermaid", runGraph}}
 }
 

@@ -34,6 +34,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var ck *train.Checkpoint
+	if fs.Changed("resume") && f.Resume == "" {
+		return cli.Usagef("--resume needs the checkpoint file to continue")
+	}
 	if f.Resume != "" {
 		var err error
 		if ck, err = resumeFlags(fs, &r, &f, f.Resume); err != nil {
@@ -52,6 +55,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.Checkpoint == "" && f.Save != "" {
 		f.Checkpoint = f.Save + ".ckpt"
+	}
+	if f.Save != "" && f.Save == f.Checkpoint {
+		return cli.Usagef("--save %s: the same file as --checkpoint: the model would replace the checkpoint", f.Save)
 	}
 	for _, out := range [][2]string{{"history", f.History}, {"save", f.Save}, {"checkpoint", f.Checkpoint}} {
 		if err := cli.CheckWritable(out[0], out[1]); err != nil {
@@ -78,7 +84,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := train.SignalContext(context.Background()) // before the run line, which tests wait for
 	fmt.Fprintln(stdout, runLine(trainer, trainSet, valSet, testSet))
 	for _, e := range trainer.History { // a resumed run prints the epochs it continues from
-		fmt.Fprintln(stdout, e.Line(tc.Epochs, tc.Schedule.Varies()))
+		fmt.Fprintln(stdout, e.Line(tc.Epochs, tc.Schedule.Varies())+" (from "+f.Resume+")")
 	}
 
 	progress := train.NewProgress(stderr, f.Quiet)
@@ -99,7 +105,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if errors.Is(err, train.ErrInterrupted) {
-		return interrupted(sig, ckpt, tc.Epochs, len(trainer.History))
+		return interrupted(sig, ckpt, tc.Epochs, len(trainer.History), f.Save)
 	}
 	if err != nil {
 		return err
@@ -150,13 +156,16 @@ func resumeFlags(fs *pflag.FlagSet, r *train.Recipe, f *runFlags, path string) (
 
 // interrupted saves the last finished epoch's checkpoint (when no --checkpoint file already holds
 // it) and says how to resume.
-func interrupted(sig os.Signal, ckpt *train.Checkpointer, epochs, done int) error {
+func interrupted(sig os.Signal, ckpt *train.Checkpointer, epochs, done int, save string) error {
 	path, err := ckpt.Keep("mnist.ckpt")
 	if errors.Is(err, train.ErrNoEpoch) {
 		return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v before the first epoch finished; nothing to save", sig)}
 	} else if err != nil {
 		return fmt.Errorf("interrupted by %v; saving the checkpoint failed: %w", sig, err)
 	}
-	return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v after %d finished epochs; checkpoint saved to %s; continue with: mnist train --resume %s --epochs %d",
-		sig, done, path, path, epochs)}
+	if save != "" {
+		save = " --save " + save
+	}
+	return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v after %d finished epochs; checkpoint saved to %s; continue with: mnist train --resume %s --epochs %d%s",
+		sig, done, path, path, epochs, save)}
 }
