@@ -192,6 +192,11 @@ func TestDuplicateNamesRefused(t *testing.T) {
 	if err := drop.Validate(); !errors.As(err, &de) || de.What != "layer" {
 		t.Errorf("two dropout layers named d (their masks would be one node): %v", err)
 	}
+	unnamed := &model.Network{Inputs: 3, Outputs: 3, Loss: model.CrossEntropy, Dtype: dt,
+		Layers: []model.Layer{&model.Dropout{P: 0.5}, &model.Dropout{P: 0.2}, NewGain("g", 3, dt)}}
+	if _, err := unnamed.NewTrainGraph(4); err == nil || !strings.Contains(err.Error(), "layer 1: a dropout layer needs a Name") {
+		t.Errorf("unnamed dropout layers (both masks named .mask): %v", err)
+	}
 }
 
 // SetWeights is strict and lists every difference; SetSomeWeights takes what fits and says what

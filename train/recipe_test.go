@@ -222,3 +222,30 @@ func TestRecipeLearnRateAndMomentum(t *testing.T) {
 		t.Errorf("momentum 0.5, lr 0.03: config momentum %g lr %g, %v", tc.Momentum, tc.LearnRate, err)
 	}
 }
+
+// Restore takes the checkpoint's settings where none is given, accepts given ones equal to the
+// checkpoint's (also --lr 0.001 where the run used adam's default, 0), and refuses others.
+func TestRecipeRestore(t *testing.T) {
+	old := DefaultRecipe()
+	_ = old.Set("dropout", "0.3")
+	meta := old.Meta()
+	given := func(names ...string) func(string) bool {
+		return func(n string) bool { return slices.Contains(names, n) }
+	}
+	r := DefaultRecipe()
+	_ = r.Set("lr", "0.001")
+	_ = r.Set("epochs", "20")
+	if err := r.Restore(meta, given("lr", "epochs"), "epochs"); err != nil || r.Dropout != 0.3 || r.Epochs != 20 {
+		t.Errorf("Restore: %v; dropout %g, epochs %d", err, r.Dropout, r.Epochs)
+	}
+	r = DefaultRecipe()
+	_ = r.Set("dropout", "0.5")
+	var se *SettingError
+	if err := r.Restore(meta, given("dropout")); !errors.As(err, &se) || se.Setting != "dropout" ||
+		err.Error() != "--dropout 0.5: the checkpoint's run has 0.3, and a resumed run keeps its settings (drop the flag, or start a new run)" {
+		t.Errorf("Restore with another dropout: %v", err)
+	}
+	if err := r.Restore(map[string]string{"command": "x"}, given()); err == nil {
+		t.Error("Restore of metadata without settings: no error")
+	}
+}
