@@ -7,6 +7,7 @@
 //	mnist predict --model FILE IMAGE   predict the digit in your own images
 //	mnist sweep [flags with lists]     train many settings, ranked on the validation set
 //	mnist graph [model flags]          print the inference graph (Graphviz DOT or Mermaid)
+//	mnist serve --model FILE           serve a page to draw digits on, and a JSON API
 //
 // Run "mnist COMMAND --help" for a command's flags.
 package main
@@ -35,6 +36,7 @@ func commands() []command {
 		{"predict", "predict the digit in your own images with a saved model", runPredict},
 		{"sweep", "train many settings and rank them on the validation set", runSweep},
 		{"graph", "print the model's inference graph as Graphviz DOT or Mermaid", runGraph},
+		{"serve", "serve a page to draw digits on and a JSON API for a saved model", runServe},
 	}
 }
 
