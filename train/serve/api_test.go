@@ -135,7 +135,7 @@ func checkRefused(t testing.TB, c badCase, status int, header http.Header, body 
 // Every kind of bad request gets its status and code, never a 5xx; the server still answers
 // well afterwards.
 func TestBadRequests(t *testing.T) {
-	const maxBody, maxPixels = 256 << 10, 1 << 16
+	const maxBody, maxPixels = 256 << 10, 1 << 17
 	ts := httptest.NewServer(fixServer(t, Options{MaxBodyBytes: maxBody, MaxPixels: maxPixels}))
 	defer ts.Close()
 	for _, c := range badCases(t, maxBody, maxPixels) {
