@@ -203,13 +203,16 @@ func TestLoad(t *testing.T) {
 }
 
 // peakRSS returns the peak resident set size (VmHWM) of process pid, or "unknown".
-func peakRSS(pid int) string {
+func peakRSS(pid int) string { return procStatus(pid, "VmHWM:") }
+
+// procStatus returns a field of /proc/pid/status ("VmHWM:" gives "153952 kB"), or "unknown".
+func procStatus(pid int, field string) string {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return "unknown"
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			return strings.TrimSpace(v)
 		}
 	}
