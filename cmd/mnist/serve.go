@@ -42,7 +42,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "Serving %s on %s: open %s (Ctrl-C to stop)\n", *file, ln.Addr(), serve.PageURL(ln.Addr()))
 	err = srv.Serve(ctx, ln)
 	if sig := stop(); sig != nil && err == nil {
-		fmt.Fprintf(stdout, "Stopped by %v.\n", sig)
+		fmt.Fprintf(stdout, "Stopped (%v).\n", sig)
 	}
 	return err
 }

@@ -77,7 +77,7 @@ func TestServe(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("still running 10 s after %v", sig)
 		}
-		if want := []string{"Stopped by " + sig.String() + "."}; !slices.Equal(rest, want) {
+		if want := []string{"Stopped (" + sig.String() + ")."}; !slices.Equal(rest, want) {
 			t.Errorf("stdout after the first line: %q, want %q", rest, want)
 		}
 		t.Logf("%v: stopped in %v", sig, time.Since(start).Round(time.Millisecond))

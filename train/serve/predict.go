@@ -232,6 +232,9 @@ func parsePixels(body []byte, n int) ([]float64, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	badJSON := func(err error) error {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			err = errors.New("it ends too early")
+		}
 		return errorf(http.StatusBadRequest, CodeBadJSON, fmt.Sprintf("the body is not valid JSON: %v", err))
 	}
 	bad := func(format string, args ...any) error {
