@@ -252,6 +252,20 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 // Set (for example the grid of a decision-boundary picture). Each row has the model's Inputs
 // values.
 func (e *Evaluator) ProbabilitiesOf(rows [][]float64) ([][]float64, error) {
+	preds, err := e.PredictRows(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(preds))
+	for i, p := range preds {
+		out[i] = p.Probs
+	}
+	return out, nil
+}
+
+// PredictRows returns the prediction (model.Predict) of each input row, given as numbers rather
+// than a Set: Inputs values each, scaled as the network was trained (pixels in [0,1]).
+func (e *Evaluator) PredictRows(rows [][]float64) ([]model.Prediction, error) {
 	in := e.net.Inputs
 	fill := func(start, size int, x *tensor.Dense) error {
 		for b, row := range rows[start : start+size] {
@@ -269,13 +283,13 @@ func (e *Evaluator) ProbabilitiesOf(rows [][]float64) ([][]float64, error) {
 		}
 		return nil
 	}
-	out := make([][]float64, len(rows))
+	out := make([]model.Prediction, len(rows))
 	err := e.runBatches(len(rows), fill, func(i int, logits []float64) error {
 		p, err := model.Predict(e.net.Loss, logits)
 		if err != nil {
 			return fmt.Errorf("row %d: %w", i, err)
 		}
-		out[i] = p.Probs
+		out[i] = p
 		return nil
 	})
 	if err != nil {

@@ -7,6 +7,8 @@
 //	mnist predict --model-file FILE IMAGE   predict the digit in your own images
 //	mnist sweep [flags with lists]     train many settings, ranked on the validation set
 //	mnist graph [model flags]          print the inference graph (Graphviz DOT or Mermaid)
+//	mnist export --model-file FILE --out FILE.onnx   write the model as ONNX
+//	mnist serve --model-file FILE      serve a page to draw digits on, and a JSON API
 //
 // Run "mnist COMMAND --help" for a command's flags.
 package main
@@ -35,7 +37,8 @@ func commands() []command {
 		{"predict", "predict the digit in your own images with a saved model", runPredict},
 		{"sweep", "train many settings and rank them on the validation set", runSweep},
 		{"export", "write a saved model as ONNX, for ONNX Runtime and other tools", runExport},
-		{"graph", "print the model's inference graph as Graphviz DOT or Mermaid", runGraph}}
+		{"graph", "print the model's inference graph as Graphviz DOT or Mermaid", runGraph},
+		{"serve", "serve a page to draw digits on and a JSON API for a saved model", runServe}}
 }
 
 func main() {
