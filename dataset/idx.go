@@ -43,6 +43,7 @@ type IDX struct {
 // ReadIDX reads one IDX file of unsigned bytes from r. The stream may be gzip-compressed; that is
 // detected from its first bytes, not from a file name. The header is validated (magic number,
 // element type, number of dimensions) and the payload must have exactly the announced length.
+// Errors in the content are FormatError values; see FormatError for the others.
 func ReadIDX(r io.Reader) (*IDX, error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(2)
@@ -50,7 +51,7 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		if !errors.Is(err, io.EOF) { // a read error (a directory, say) is not a short file
 			return nil, fmt.Errorf("idx: %w", err)
 		}
-		return nil, fmt.Errorf("idx: file too short for a header (%d bytes)", len(head))
+		return nil, formatErr("file too short for a header (%d bytes)", len(head))
 	}
 	var src io.Reader = br
 	compressed := head[0] == 0x1f && head[1] == 0x8b
@@ -64,7 +65,8 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 	}
 	idx, err := readIDX(src)
 	if err != nil {
-		if compressed && !errors.Is(err, errIDXFormat) {
+		var fe FormatError
+		if compressed && !errors.As(err, &fe) {
 			return nil, fmt.Errorf("idx: gzip stream: %w", err)
 		}
 		return nil, err
@@ -72,17 +74,22 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 	return idx, nil
 }
 
-// errIDXFormat marks errors in the IDX content itself (as opposed to the gzip layer).
-var errIDXFormat = errors.New("idx format")
+// FormatError reports that the content of an IDX file is not a valid IDX file of unsigned bytes:
+// a bad magic number, an unsupported element type or number of dimensions, a header announcing
+// more than MaxIDXBytes, a truncated header or payload, or data after the payload. Its text is the
+// problem without the "idx: " prefix that Error adds, like image/png's FormatError. ReadIDXFile
+// wraps it with the file's path, so test for it with errors.As:
+//
+//	var fe dataset.FormatError
+//	if errors.As(err, &fe) { ... the file is not IDX ... }
+//
+// Damage to a gzip layer around the content is not a FormatError: it wraps compress/gzip's
+// gzip.ErrHeader or gzip.ErrChecksum, or io.ErrUnexpectedEOF for a cut stream.
+type FormatError string
 
-type formatError string
+func (e FormatError) Error() string { return "idx: " + string(e) }
 
-func (e formatError) Error() string { return "idx: " + string(e) }
-func (e formatError) Is(target error) bool {
-	return target == errIDXFormat
-}
-
-func formatErr(format string, args ...any) error { return formatError(fmt.Sprintf(format, args...)) }
+func formatErr(format string, args ...any) error { return FormatError(fmt.Sprintf(format, args...)) }
 
 func readIDX(r io.Reader) (*IDX, error) {
 	var magic [4]byte
