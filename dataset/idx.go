@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // IDX element type codes, from the format's description at
@@ -44,7 +48,11 @@ type IDX struct {
 // detected from its first bytes, not from a file name. The header is validated (magic number,
 // element type, number of dimensions) and the payload must have exactly the announced length.
 // Errors in the content are FormatError values; see FormatError for the others.
-func ReadIDX(r io.Reader) (*IDX, error) {
+func ReadIDX(r io.Reader) (*IDX, error) { return readIDXHashed(r, nil) }
+
+// readIDXHashed is ReadIDX that also writes the IDX content (the bytes after gzip decompression,
+// header and payload) to content, when it is not nil, as they are read.
+func readIDXHashed(r io.Reader, content io.Writer) (*IDX, error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(2)
 	if err != nil && len(head) < 2 {
@@ -62,6 +70,9 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		}
 		defer zr.Close()
 		src = zr
+	}
+	if content != nil {
+		src = io.TeeReader(src, content)
 	}
 	idx, err := readIDX(src)
 	if err != nil {
@@ -154,14 +165,38 @@ func readIDX(r io.Reader) (*IDX, error) {
 
 // ReadIDXFile reads the IDX file at path (gzip-compressed or raw). Errors name the file.
 func ReadIDXFile(path string) (*IDX, error) {
+	idx, _, err := readIDXFile(path, false)
+	return idx, err
+}
+
+// readIDXFile reads the IDX file at path and, when digest is set, returns the SHA-256 digests of
+// its content and of the file as stored, computed while reading rather than in a second pass.
+func readIDXFile(path string, digest bool) (*IDX, FileDigest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, FileDigest{}, err
 	}
 	defer f.Close()
-	idx, err := ReadIDX(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	var r io.Reader = f
+	var content, file hash.Hash
+	if digest {
+		content, file = sha256.New(), sha256.New()
+		r = io.TeeReader(f, file)
 	}
-	return idx, nil
+	idx, err := readIDXHashed(r, content)
+	if err != nil {
+		return nil, FileDigest{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if !digest {
+		return idx, FileDigest{}, nil
+	}
+	// A valid file has been read to its end; this only makes sure of it.
+	if _, err := io.Copy(file, f); err != nil {
+		return nil, FileDigest{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return idx, FileDigest{
+		Name:       filepath.Base(path),
+		SHA256:     hex.EncodeToString(content.Sum(nil)),
+		FileSHA256: hex.EncodeToString(file.Sum(nil)),
+	}, nil
 }

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -40,30 +39,7 @@ const inkFraction = 0.1
 // ReadDigit decodes a PNG, JPEG or GIF picture of one handwritten digit (the first frame of a GIF)
 // and prepares it with PrepareDigit. Pictures larger than MaxDigitPixels are rejected before they
 // are decoded.
-func ReadDigit(r io.Reader) ([]uint8, error) {
-	// DecodeConfig reads only the header; keep the bytes it consumes so that Decode sees the whole
-	// stream again without our having to hold an unbounded file in memory first.
-	var head bytes.Buffer
-	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &head))
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, errors.New("digit image: not a PNG, JPEG or GIF image")
-		}
-		return nil, fmt.Errorf("digit image: reading the header: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("digit image: %s image of size %dx%d has no pixels", format, cfg.Width, cfg.Height)
-	}
-	if tooLarge(cfg.Width, cfg.Height) {
-		return nil, fmt.Errorf("digit image: %s image of %dx%d pixels is larger than the limit of %d pixels",
-			format, cfg.Width, cfg.Height, MaxDigitPixels)
-	}
-	img, _, err := image.Decode(io.MultiReader(&head, r))
-	if err != nil {
-		return nil, fmt.Errorf("digit image: decoding %s: %w", format, err)
-	}
-	return PrepareDigit(img)
-}
+func ReadDigit(r io.Reader) ([]uint8, error) { return ReadImage(r, PrepDigit) }
 
 // PrepareDigit turns a picture of one handwritten digit into a sample laid out like MNIST: 784
 // values, row after row of a 28x28 field, 0 for background and 255 for ink. It follows the way
@@ -119,31 +95,7 @@ func PrepareDigit(img image.Image) ([]uint8, error) {
 	long := max(cw, ch)
 	nw := max(1, int(math.Round(float64(cw)*DigitBox/float64(long))))
 	nh := max(1, int(math.Round(float64(ch)*DigitBox/float64(long))))
-	xt, yt := resampleTaps(cw, nw), resampleTaps(ch, nh)
-
-	// Shrink the rows first: the intermediate image is then at most ch x DigitBox, however large
-	// the picture.
-	tmp := make([]float64, ch*nw)
-	for y := range ch {
-		row := gray[(y0+y)*w+x0 : (y0+y)*w+x0+cw]
-		for x, taps := range xt {
-			var s float64
-			for _, t := range taps {
-				s += t.w * float64(max(0, int(row[t.i])-bg))
-			}
-			tmp[y*nw+x] = s
-		}
-	}
-	small := make([]float64, nh*nw)
-	for y, taps := range yt {
-		for x := range nw {
-			var s float64
-			for _, t := range taps {
-				s += t.w * tmp[t.i*nw+x]
-			}
-			small[y*nw+x] = s
-		}
-	}
+	small := resample(gray, w, x0, y0, cw, ch, nw, nh, bg)
 
 	// Stretch so that the strongest ink is 255, as in MNIST, where almost every digit reaches it;
 	// this also restores thin strokes that shrinking has made faint.

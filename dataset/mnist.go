@@ -40,31 +40,11 @@ const MNISTDirEnv = "MNIST_DIR"
 
 // FindMNIST returns the directory holding the four MNIST files. It looks, in order, in dir (when
 // not empty; no fallback then), in $MNIST_DIR, and in the GoMNIST module in the Go module cache.
-// When nothing is found the error lists every place it looked and how to get the data.
+// When nothing is found the error, a *NotFoundError, lists every place it looked and how to get
+// the data. It is Find(Spec{Dir: dir}).
 func FindMNIST(dir string) (string, error) {
-	if dir != "" {
-		if err := hasMNISTFiles(dir); err != nil {
-			return "", err
-		}
-		return dir, nil
-	}
-	var looked []string
-	if env := os.Getenv(MNISTDirEnv); env != "" {
-		if err := hasMNISTFiles(env); err != nil {
-			return "", fmt.Errorf("$%s: %w", MNISTDirEnv, err)
-		}
-		return env, nil
-	}
-	looked = append(looked, "$"+MNISTDirEnv+" (not set)")
-	for _, cand := range bundledCandidates() {
-		if hasMNISTFiles(cand) == nil {
-			return cand, nil
-		}
-		looked = append(looked, cand)
-	}
-	return "", fmt.Errorf("MNIST not found; looked in %s. Run `go mod download %s` in this module "+
-		"to fetch the bundled copy, or pass a directory holding %s, %s, %s and %s",
-		strings.Join(looked, ", "), bundledModule, TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile)
+	dir, _, err := Find(Spec{Dir: dir})
+	return dir, err
 }
 
 // BundledDir returns the data/ folder of the GoMNIST module in the module cache, if it is there.
@@ -81,18 +61,14 @@ func BundledDir() (string, error) {
 // $GOPATH entry (default ~/go), and under what `go env GOMODCACHE` says (which also sees settings
 // made with `go env -w`).
 func bundledCandidates() []string {
-	version := bundledVersion
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range info.Deps {
-			if m.Path == bundledModule {
-				if m.Replace != nil && m.Replace.Path != "" && filepath.IsAbs(m.Replace.Path) {
-					return []string{filepath.Join(m.Replace.Path, "data")}
-				}
-				version = m.Version
+			if m.Path == bundledModule && m.Replace != nil && m.Replace.Path != "" && filepath.IsAbs(m.Replace.Path) {
+				return []string{filepath.Join(m.Replace.Path, "data")}
 			}
 		}
 	}
-	rel := filepath.Join(escapeModulePath(bundledModule)+"@"+version, "data")
+	rel := filepath.Join(escapeModulePath(bundledModule)+"@"+bundledModuleVersion(), "data")
 	var caches []string
 	if c := os.Getenv("GOMODCACHE"); c != "" {
 		caches = append(caches, c)
@@ -123,6 +99,18 @@ func bundledCandidates() []string {
 		}
 	}
 	return dirs
+}
+
+// bundledModuleVersion returns the version of the GoMNIST module this program was built with.
+func bundledModuleVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == bundledModule && m.Version != "" {
+				return m.Version
+			}
+		}
+	}
+	return bundledVersion
 }
 
 // escapeModulePath applies the module cache's case-encoding: every upper-case letter becomes '!'
@@ -173,54 +161,23 @@ func hasMNISTFiles(dir string) error {
 
 // LoadMNIST finds the MNIST files (see FindMNIST) and loads the training set (60,000 samples) and
 // the test set (10,000). Any directory of IDX files laid out like MNIST works, Fashion-MNIST for one.
+// It is Load(Spec{Dir: dir}) without the Source, class names and preparation Load also returns;
+// like Load, it takes the number of classes from a ClassNamesFile in the directory, if any, and is
+// 10 otherwise.
 func LoadMNIST(dir string) (train, test *Set, err error) {
-	dir, err = FindMNIST(dir)
+	d, err := Load(Spec{Dir: dir})
 	if err != nil {
 		return nil, nil, err
 	}
-	train, err = loadPair(dir, "train", TrainImagesFile, TrainLabelsFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	test, err = loadPair(dir, "test", TestImagesFile, TestLabelsFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	if train.Rows != test.Rows || train.Cols != test.Cols {
-		return nil, nil, fmt.Errorf("%s: training images are %dx%d but test images are %dx%d", dir, train.Rows, train.Cols, test.Rows, test.Cols)
-	}
-	return train, test, nil
+	return d.Train, d.Test, nil
 }
 
-// LoadMNISTTest loads only the test set, for evaluating a saved model.
+// LoadMNISTTest loads only the test set, for evaluating a saved model. It is LoadTest(Spec{Dir:
+// dir}) without the rest.
 func LoadMNISTTest(dir string) (*Set, error) {
-	dir, err := FindMNIST(dir)
+	d, err := LoadTest(Spec{Dir: dir})
 	if err != nil {
 		return nil, err
 	}
-	return loadPair(dir, "test", TestImagesFile, TestLabelsFile)
-}
-
-func loadPair(dir, name, imagesName, labelsName string) (*Set, error) {
-	ip, err := mnistFile(dir, imagesName)
-	if err != nil {
-		return nil, err
-	}
-	lp, err := mnistFile(dir, labelsName)
-	if err != nil {
-		return nil, err
-	}
-	images, err := ReadIDXFile(ip)
-	if err != nil {
-		return nil, err
-	}
-	labels, err := ReadIDXFile(lp)
-	if err != nil {
-		return nil, err
-	}
-	s, err := NewImageSet(name, images, labels, MNISTClasses)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	return s, nil
+	return d.Test, nil
 }
