@@ -212,11 +212,9 @@ func Find(spec Spec) (dir string, bundled bool, err error) {
 		return d, false, nil
 	}
 	if k.Bundled {
-		cands := bundledCandidates()
-		for _, d := range cands {
-			if hasMNISTFiles(d) == nil {
-				return d, true, nil
-			}
+		d, cands := findBundled()
+		if d != "" {
+			return d, true, nil
 		}
 		looked = append(looked, cands...)
 	}

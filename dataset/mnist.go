@@ -49,18 +49,34 @@ func FindMNIST(dir string) (string, error) {
 
 // BundledDir returns the data/ folder of the GoMNIST module in the module cache, if it is there.
 func BundledDir() (string, error) {
-	for _, cand := range bundledCandidates() {
-		if hasMNISTFiles(cand) == nil {
-			return cand, nil
-		}
+	if dir, _ := findBundled(); dir != "" {
+		return dir, nil
 	}
 	return "", fmt.Errorf("the %s module is not in the module cache; run `go mod download %s`", bundledModule, bundledModule)
 }
 
+// findBundled returns the GoMNIST data folder holding the four files, or "" and every place it
+// looked. It asks the go command only when the places the environment names do not hold them:
+// that costs starting a process, tens of milliseconds on every load.
+func findBundled() (string, []string) {
+	for _, askGo := range []bool{false, true} {
+		cands := bundledCandidates(askGo)
+		for _, d := range cands {
+			if hasMNISTFiles(d) == nil {
+				return d, nil
+			}
+		}
+		if askGo {
+			return "", cands
+		}
+	}
+	return "", nil // not reached
+}
+
 // bundledCandidates lists where the GoMNIST data folder may be: under $GOMODCACHE, under each
-// $GOPATH entry (default ~/go), and under what `go env GOMODCACHE` says (which also sees settings
-// made with `go env -w`).
-func bundledCandidates() []string {
+// $GOPATH entry (default ~/go), and, with askGo, under what `go env GOMODCACHE` says (which also
+// sees settings made with `go env -w`).
+func bundledCandidates(askGo bool) []string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range info.Deps {
 			if m.Path == bundledModule && m.Replace != nil && m.Replace.Path != "" && filepath.IsAbs(m.Replace.Path) {
@@ -84,9 +100,11 @@ func bundledCandidates() []string {
 			caches = append(caches, filepath.Join(p, "pkg", "mod"))
 		}
 	}
-	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		if c := strings.TrimSpace(string(out)); c != "" {
-			caches = append(caches, c)
+	if askGo {
+		if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+			if c := strings.TrimSpace(string(out)); c != "" {
+				caches = append(caches, c)
+			}
 		}
 	}
 	var dirs []string
