@@ -175,7 +175,8 @@ func (e *DigestError) Error() string {
 	return fmt.Sprintf("%s is not %s's %s: its content has SHA-256 %s (%s)", e.Path, want.Title, e.Role, e.SHA256, what)
 }
 
-// Find returns the directory Load would read for spec, and whether it is the bundled MNIST:
+// Find returns the directory Load would read for spec, and whether it is the bundled MNIST (by
+// its place in a module cache, however it was reached):
 //
 //   - with spec.Dir, that directory (no other place is looked in);
 //   - with a known spec.Name, the directory its Env names when that is set, else the first of its
@@ -201,7 +202,7 @@ func Find(spec Spec) (dir string, bundled bool, err error) {
 		if err := hasMNISTFiles(env); err != nil {
 			return "", false, fmt.Errorf("$%s: %w", k.Env, err)
 		}
-		return env, false, nil
+		return env, isBundledDir(env), nil
 	}
 	looked := []string{"$" + k.Env + " (not set)"}
 	for _, d := range k.Dirs {

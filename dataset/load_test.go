@@ -160,6 +160,24 @@ func TestLoadBundledMNIST(t *testing.T) {
 	}
 }
 
+// The bundled MNIST is known as such however it is reached.
+func TestFindBundled(t *testing.T) {
+	bundled, err := BundledDir()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(MNISTDirEnv, bundled)
+	for _, spec := range []Spec{{}, {Name: "mnist"}, {Dir: bundled}, {Dir: bundled + "/"}} {
+		if dir, isBundled, err := Find(spec); err != nil || !isBundled || dir == "" {
+			t.Errorf("Find(%+v) = %q, %v, %v; want the bundled directory", spec, dir, isBundled, err)
+		}
+	}
+	other := fakeMNIST(t, gzNames)
+	if _, isBundled, err := Find(Spec{Dir: other}); err != nil || isBundled {
+		t.Errorf("Find(%s): bundled %v, %v", other, isBundled, err)
+	}
+}
+
 // A named data set must be that data set: other files are refused with the file named.
 func TestLoadNamedChecksDigests(t *testing.T) {
 	dir := fakeMNIST(t, gzNames)
