@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 )
 
@@ -115,44 +116,52 @@ func load(spec Spec, withTrain bool) (*Data, error) {
 	}
 
 	known, isKnown := lookup(d.Source.Name)
+	custom := spec.Classes != nil || fileNamesList != nil
 	switch {
 	case spec.Classes != nil:
-		d.Classes, d.ClassesFrom = spec.Classes, "given"
+		d.Classes, d.ClassesFrom = slices.Clone(spec.Classes), "given"
 	case fileNamesList != nil:
 		d.Classes, d.ClassesFrom = fileNamesList, namesPath
 	case isKnown:
-		d.Classes, d.ClassesFrom = known.Classes, known.Name
+		d.Classes, d.ClassesFrom = slices.Clone(known.Classes), known.Name
 	default:
 		d.Classes, d.ClassesFrom = NumberedClassNames(MNISTClasses), "numbered"
 	}
-	// Class names from the caller or a file must fit the labels exactly: every label has a name,
-	// and every name a training label (a name too many shifts nothing but makes a class no
-	// sample teaches).
-	if spec.Classes != nil || fileNamesList != nil {
-		what := fmt.Sprintf("%s names %d classes", namesPath, len(d.Classes))
-		if spec.Classes != nil {
-			what = fmt.Sprintf("%d class names are given", len(d.Classes))
-		}
-		if err := checkLabelCount(what, d.Classes, idx[first+1], withTrain); err != nil {
-			return nil, err
-		}
-		if withTrain {
-			if err := checkLabelCount(what, d.Classes, idx[3], false); err != nil {
-				return nil, err
-			}
-		}
-	}
 
+	// The sets are checked first for what they are (dimensions, counts); with class names from the
+	// caller or a file, every label may pass there (MaxClasses), and the labels are then checked
+	// against the names, with a message about the names.
+	classes := len(d.Classes)
+	if custom {
+		classes = MaxClasses
+	}
 	if withTrain {
-		if d.Train, err = NewImageSet("train", idx[0], idx[1], len(d.Classes)); err != nil {
+		if d.Train, err = NewImageSet("train", idx[0], idx[1], classes); err != nil {
 			return nil, fmt.Errorf("%s: %w", dir, err)
 		}
 		d.Source.Train = d.Train.Len()
 	}
-	if d.Test, err = NewImageSet("test", idx[2], idx[3], len(d.Classes)); err != nil {
+	if d.Test, err = NewImageSet("test", idx[2], idx[3], classes); err != nil {
 		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
 	d.Source.Test = d.Test.Len()
+	if custom {
+		// Every label must have a name and, in the training set, every name a label: a name too
+		// many makes a class no sample teaches, and is most likely a line too many.
+		what := fmt.Sprintf("%s names %d classes", namesPath, len(d.Classes))
+		if spec.Classes != nil {
+			what = fmt.Sprintf("%d class names are given", len(d.Classes))
+		}
+		for _, s := range []*Set{d.Train, d.Test} {
+			if s == nil {
+				continue
+			}
+			if err := checkLabelCount(what, d.Classes, s, s == d.Train); err != nil {
+				return nil, err
+			}
+			s.Classes = len(d.Classes)
+		}
+	}
 	if d.Train != nil && (d.Train.Rows != d.Test.Rows || d.Train.Cols != d.Test.Cols) {
 		return nil, fmt.Errorf("%s: training images are %dx%d but test images are %dx%d", dir, d.Train.Rows, d.Train.Cols, d.Test.Rows, d.Test.Cols)
 	}
@@ -186,16 +195,13 @@ func readNamesFile(dir string) ([]string, string, error) {
 	return names, p, nil
 }
 
-// checkLabelCount checks the labels of one IDX file against the class names: every label must
-// have a name and, when exact, the labels must use every name. what says where the names come
-// from and how many there are, to start the message.
-func checkLabelCount(what string, names []string, labels *IDX, exact bool) error {
-	if len(labels.Data) == 0 {
-		return nil // NewImageSet says what is wrong
-	}
+// checkLabelCount checks the labels of s against the class names: every label must have a name
+// and, when exact, the labels must use every name. what says where the names come from and how
+// many there are, to start the message.
+func checkLabelCount(what string, names []string, s *Set, exact bool) error {
 	top := 0
 	for v := 255; v >= 0; v-- {
-		if bytes.IndexByte(labels.Data, byte(v)) >= 0 {
+		if bytes.IndexByte(s.Labels, byte(v)) >= 0 {
 			top = v
 			break
 		}

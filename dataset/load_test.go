@@ -157,6 +157,10 @@ func TestLoadBundledMNIST(t *testing.T) {
 		if w := d.Warnings(); w != nil {
 			t.Errorf("Warnings() = %q, want none for MNIST", w)
 		}
+		d.Classes[0] = "zero" // the caller's to change
+		if k, _ := Lookup("mnist"); k.Classes[0] != "0" {
+			t.Error("changing Data.Classes changed the known data set's names")
+		}
 	}
 }
 
@@ -323,6 +327,14 @@ func TestLoadClassNames(t *testing.T) {
 				t.Errorf("LoadTest: error %v, want success %v", err, c.wantTestOK)
 			}
 		})
+	}
+
+	// What is wrong with the files themselves is said first.
+	bad := fakeSet(t, []byte{0, 2, 1}, []byte{1})
+	writeFile(t, bad, ClassNamesFile, "cat\ndog\n")
+	writeFile(t, bad, rawNames[1], string(encodeIDX(TypeUint8, []uint32{3, 1, 1}, []byte{0, 2, 1})))
+	if _, err := Load(Spec{Dir: bad}); err == nil || err.Error() != bad+": train labels: want 1 dimension (count), got 3 [3 1 1]" {
+		t.Errorf("labels stored as images, with a names file: %v", err)
 	}
 
 	// Given names are checked like a file's.
