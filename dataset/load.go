@@ -53,13 +53,16 @@ type Data struct {
 // format (FormatError), images and labels that do not pair up, labels beyond the class names
 // (ErrClassNames), files that are not the named data set (*DigestError), a data set that is not
 // installed (*NotFoundError), an unknown name (ErrUnknownDataSet).
-func Load(spec Spec) (*Data, error) { return load(spec, true) }
+func Load(spec Spec) (*Data, error) { return load(spec, true, true) }
 
 // LoadTest is Load for the test set alone, for evaluating a saved model: Data.Train is nil and the
 // Source records the two test files.
-func LoadTest(spec Spec) (*Data, error) { return load(spec, false) }
+func LoadTest(spec Spec) (*Data, error) { return load(spec, false, true) }
 
-func load(spec Spec, withTrain bool) (*Data, error) {
+// load loads the test set and, withTrain, the training set. Without digest, the files are not
+// hashed, the Source has no digests and nothing is recognised: only BenchmarkLoadMNIST uses it,
+// to measure what hashing costs.
+func load(spec Spec, withTrain, digest bool) (*Data, error) {
 	if spec.Classes != nil {
 		if err := checkClassNames(spec.Classes, "name"); err != nil {
 			return nil, err
@@ -98,7 +101,7 @@ func load(spec Spec, withTrain bool) (*Data, error) {
 				errs[i] = err
 				return
 			}
-			idx[i], files[i], errs[i] = readIDXFile(p, true)
+			idx[i], files[i], errs[i] = readIDXFile(p, digest)
 			files[i].Role = roles[i]
 		})
 	}

@@ -268,18 +268,29 @@ func TestEscapeModulePath(t *testing.T) {
 }
 
 // BenchmarkLoadMNIST measures loading both sets from the bundled gzip files, with the SHA-256
-// digests of the four files (of their content and of the files as stored) that Load computes, and
-// reports the memory the loaded sets take (uint8 pixels and labels).
+// digests of the four files (of their content and of the files as stored) that Load computes
+// ("digests"), and without them ("no-digests", what hashing costs), and reports the memory the
+// loaded sets take (uint8 pixels and labels). Run the two alternately to compare them on a busy
+// machine:
 //
-//	go test ./dataset -run XXX -bench LoadMNIST -benchmem
+//	go test ./dataset -run XXX -bench LoadMNIST -benchmem -count 10
 func BenchmarkLoadMNIST(b *testing.B) {
-	var bytes int
-	for i := 0; i < b.N; i++ {
-		train, test, err := LoadMNIST("")
-		if err != nil {
-			b.Fatal(err)
+	b.Setenv(MNISTDirEnv, "")
+	for _, digest := range []bool{true, false} {
+		name := "digests"
+		if !digest {
+			name = "no-digests"
 		}
-		bytes = len(train.Data) + len(train.Labels) + len(test.Data) + len(test.Labels)
+		b.Run(name, func(b *testing.B) {
+			var bytes int
+			for b.Loop() {
+				d, err := load(Spec{}, true, digest)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bytes = len(d.Train.Data) + len(d.Train.Labels) + len(d.Test.Data) + len(d.Test.Labels)
+			}
+			b.ReportMetric(float64(bytes)/1e6, "MB-held")
+		})
 	}
-	b.ReportMetric(float64(bytes)/1e6, "MB-held")
 }
