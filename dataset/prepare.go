@@ -115,11 +115,12 @@ const fashionTrim = 0.05
 // sample laid out like Fashion-MNIST: 784 values, row after row of a 28x28 field, 0 for the
 // background. It follows the conversion described by Xiao, Rasul and Vollgraf, "Fashion-MNIST: a
 // Novel Image Dataset for Benchmarking Machine Learning Algorithms" (arXiv:1708.07747, 2017,
-// section 2), which lists: converting the product photo to PNG; trimming the edges close to the
-// colour of the corner pixels (within 5% of the maximum intensity); resizing the longest edge to 28
-// by subsampling; sharpening with a Gaussian operator of radius and standard deviation 1.0;
-// extending the shortest edge to 28, the image in the centre; negating the intensities; and
-// converting to 8-bit grey. Here:
+// section 2): the 51x73 thumbnails of product photos on a light-grey background (#fdfdfd), white
+// products left out for their low contrast, were converted to PNG; trimmed of the edges close to
+// the colour of the corner pixels (within 5% of the maximum intensity in RGB space); resized so
+// that the longest edge is 28, by subsampling; sharpened with a Gaussian operator of radius and
+// standard deviation 1.0; extended to 28 along the shortest edge, the image in the centre;
+// negated; and converted to 8-bit grey. Here:
 //
 //   - grey levels as for digits (see PrepareDigit, transparency included), made light on dark by
 //     negating when the background is light, as Zalando's photos' is; the background level, the
@@ -127,9 +128,9 @@ const fashionTrim = 0.05
 //     becomes 0, as in Fashion-MNIST;
 //   - trimmed to the pixels standing out from the background by more than 5% of 255;
 //   - scaled, keeping the aspect ratio, so that the longest side is 28 pixels. Zalando subsampled
-//     small thumbnails (51x73 pixels, per the paper); photos taken today are far larger, and
-//     skipping most of their pixels would alias, so the area is averaged instead (bilinear when
-//     enlarging), as for digits;
+//     thumbnails hardly larger than that; photos taken today are far larger, and skipping most of
+//     their pixels would alias, so the area is averaged instead (bilinear when enlarging), as for
+//     digits;
 //   - sharpened by an unsharp mask: each value plus its difference from a 3x3 Gaussian blur of
 //     standard deviation 1 (edges repeated), which is our reading of the paper's operator;
 //   - stretched so that the strongest value is 255, as in Fashion-MNIST, where every training
