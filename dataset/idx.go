@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // IDX element type codes, from the format's description at
@@ -43,14 +47,19 @@ type IDX struct {
 // ReadIDX reads one IDX file of unsigned bytes from r. The stream may be gzip-compressed; that is
 // detected from its first bytes, not from a file name. The header is validated (magic number,
 // element type, number of dimensions) and the payload must have exactly the announced length.
-func ReadIDX(r io.Reader) (*IDX, error) {
+// Errors in the content are FormatError values; see FormatError for the others.
+func ReadIDX(r io.Reader) (*IDX, error) { return readIDXHashed(r, nil) }
+
+// readIDXHashed is ReadIDX that also writes the IDX content (the bytes after gzip decompression,
+// header and payload) to content, when it is not nil, as they are read.
+func readIDXHashed(r io.Reader, content io.Writer) (*IDX, error) {
 	br := bufio.NewReader(r)
 	head, err := br.Peek(2)
 	if err != nil && len(head) < 2 {
 		if !errors.Is(err, io.EOF) { // a read error (a directory, say) is not a short file
 			return nil, fmt.Errorf("idx: %w", err)
 		}
-		return nil, fmt.Errorf("idx: file too short for a header (%d bytes)", len(head))
+		return nil, formatErr("file too short for a header (%d bytes)", len(head))
 	}
 	var src io.Reader = br
 	compressed := head[0] == 0x1f && head[1] == 0x8b
@@ -62,9 +71,13 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		defer zr.Close()
 		src = zr
 	}
+	if content != nil {
+		src = io.TeeReader(src, content)
+	}
 	idx, err := readIDX(src)
 	if err != nil {
-		if compressed && !errors.Is(err, errIDXFormat) {
+		var fe FormatError
+		if compressed && !errors.As(err, &fe) {
 			return nil, fmt.Errorf("idx: gzip stream: %w", err)
 		}
 		return nil, err
@@ -72,17 +85,22 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 	return idx, nil
 }
 
-// errIDXFormat marks errors in the IDX content itself (as opposed to the gzip layer).
-var errIDXFormat = errors.New("idx format")
+// FormatError reports that the content of an IDX file is not a valid IDX file of unsigned bytes:
+// a bad magic number, an unsupported element type or number of dimensions, a header announcing
+// more than MaxIDXBytes, a truncated header or payload, or data after the payload. Its text is the
+// problem without the "idx: " prefix that Error adds, like image/png's FormatError. ReadIDXFile
+// wraps it with the file's path, so test for it with errors.As:
+//
+//	var fe dataset.FormatError
+//	if errors.As(err, &fe) { ... the file is not IDX ... }
+//
+// Damage to a gzip layer around the content is not a FormatError: it wraps compress/gzip's
+// gzip.ErrHeader or gzip.ErrChecksum, or io.ErrUnexpectedEOF for a cut stream.
+type FormatError string
 
-type formatError string
+func (e FormatError) Error() string { return "idx: " + string(e) }
 
-func (e formatError) Error() string { return "idx: " + string(e) }
-func (e formatError) Is(target error) bool {
-	return target == errIDXFormat
-}
-
-func formatErr(format string, args ...any) error { return formatError(fmt.Sprintf(format, args...)) }
+func formatErr(format string, args ...any) error { return FormatError(fmt.Sprintf(format, args...)) }
 
 func readIDX(r io.Reader) (*IDX, error) {
 	var magic [4]byte
@@ -147,14 +165,38 @@ func readIDX(r io.Reader) (*IDX, error) {
 
 // ReadIDXFile reads the IDX file at path (gzip-compressed or raw). Errors name the file.
 func ReadIDXFile(path string) (*IDX, error) {
+	idx, _, err := readIDXFile(path, false)
+	return idx, err
+}
+
+// readIDXFile reads the IDX file at path and, when digest is set, returns the SHA-256 digests of
+// its content and of the file as stored, computed while reading rather than in a second pass.
+func readIDXFile(path string, digest bool) (*IDX, FileDigest, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, FileDigest{}, err
 	}
 	defer f.Close()
-	idx, err := ReadIDX(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	var r io.Reader = f
+	var content, file hash.Hash
+	if digest {
+		content, file = sha256.New(), sha256.New()
+		r = io.TeeReader(f, file)
 	}
-	return idx, nil
+	idx, err := readIDXHashed(r, content)
+	if err != nil {
+		return nil, FileDigest{}, fmt.Errorf("%s: %w", path, err)
+	}
+	if !digest {
+		return idx, FileDigest{}, nil
+	}
+	// A valid file has been read to its end; this only makes sure of it.
+	if _, err := io.Copy(file, f); err != nil {
+		return nil, FileDigest{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return idx, FileDigest{
+		Name:       filepath.Base(path),
+		SHA256:     hex.EncodeToString(content.Sum(nil)),
+		FileSHA256: hex.EncodeToString(file.Sum(nil)),
+	}, nil
 }

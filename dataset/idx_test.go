@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -100,6 +101,9 @@ func TestReadIDXGzipMembers(t *testing.T) {
 	}
 }
 
+// errFormat stands for "a FormatError" in the tables of expected errors.
+var errFormat = errors.New("a FormatError")
+
 func TestReadIDXMalformed(t *testing.T) {
 	valid := encodeIDX(TypeUint8, []uint32{2, 3}, seq(6))
 	big := encodeIDX(TypeUint8, []uint32{40, 50}, seq(2000))
@@ -113,40 +117,41 @@ func TestReadIDXMalformed(t *testing.T) {
 		in   []byte
 		want string // a substring of the error
 		gzip bool   // also try the input gzip-compressed, expecting the same error
+		kind error  // errFormat for a FormatError, else the error it must wrap
 	}{
-		{"empty", nil, "too short for a header", false},
-		{"one byte", []byte{0}, "too short for a header", false},
-		{"empty gzip content", gzipBytes(t, nil), "truncated header: 0 of 4 magic bytes", false},
-		{"truncated magic", []byte{0, 0, 8}, "truncated header: 3 of 4 magic bytes", true},
-		{"wrong magic", []byte{0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7}, "bad magic number 0x12340801", true},
-		{"wrong magic second byte", []byte{0, 1, 0x08, 0x01, 0, 0, 0, 1, 7}, "bad magic number", true},
-		{"float32 elements", encodeIDX(TypeFloat32, []uint32{1}, seq(4)), "unsupported element type 0x0d (float32)", true},
-		{"float64 elements", encodeIDX(TypeFloat64, []uint32{1}, seq(8)), "unsupported element type 0x0e (float64)", true},
-		{"signed bytes", encodeIDX(TypeInt8, []uint32{1}, seq(1)), "unsupported element type 0x09 (signed byte)", true},
-		{"int32 elements", encodeIDX(TypeInt32, []uint32{1}, seq(4)), "unsupported element type 0x0c (int32)", true},
-		{"unknown type", encodeIDX(0x07, []uint32{1}, seq(1)), "unknown element type 0x07", true},
-		{"unknown type 0xff", encodeIDX(0xff, []uint32{1}, seq(1)), "unknown element type 0xff", true},
-		{"zero dimensions", encodeIDX(TypeUint8, nil, nil), "unsupported number of dimensions 0", true},
-		{"nine dimensions", encodeIDX(TypeUint8, make([]uint32, 9), nil), "unsupported number of dimensions 9", true},
-		{"truncated dimensions", valid[:9], "truncated header: 5 of 8 dimension bytes", true},
-		{"no dimensions bytes", valid[:4], "truncated header: 0 of 8 dimension bytes", true},
-		{"truncated payload", valid[:len(valid)-2], "truncated payload: 4 of 6 bytes", true},
-		{"no payload", valid[:12], "truncated payload: 0 of 6 bytes", true},
-		{"trailing garbage", append(bytes.Clone(valid), 0xde, 0xad), "trailing data after the 6-byte payload", true},
-		{"huge dimension", encodeIDX(TypeUint8, []uint32{1<<30 + 1}, nil), "larger than the 1073741824-byte limit", true},
-		{"huge product", encodeIDX(TypeUint8, []uint32{1 << 16, 1 << 16}, nil), "more than 1073741824 bytes", true},
-		{"huge product after zero", encodeIDX(TypeUint8, []uint32{0, 1 << 30, 1 << 30}, []byte{1}), "trailing data after the 0-byte payload", true},
+		{"empty", nil, "too short for a header", false, errFormat},
+		{"one byte", []byte{0}, "too short for a header", false, errFormat},
+		{"empty gzip content", gzipBytes(t, nil), "truncated header: 0 of 4 magic bytes", false, errFormat},
+		{"truncated magic", []byte{0, 0, 8}, "truncated header: 3 of 4 magic bytes", true, errFormat},
+		{"wrong magic", []byte{0x12, 0x34, 0x08, 0x01, 0, 0, 0, 1, 7}, "bad magic number 0x12340801", true, errFormat},
+		{"wrong magic second byte", []byte{0, 1, 0x08, 0x01, 0, 0, 0, 1, 7}, "bad magic number", true, errFormat},
+		{"float32 elements", encodeIDX(TypeFloat32, []uint32{1}, seq(4)), "unsupported element type 0x0d (float32)", true, errFormat},
+		{"float64 elements", encodeIDX(TypeFloat64, []uint32{1}, seq(8)), "unsupported element type 0x0e (float64)", true, errFormat},
+		{"signed bytes", encodeIDX(TypeInt8, []uint32{1}, seq(1)), "unsupported element type 0x09 (signed byte)", true, errFormat},
+		{"int32 elements", encodeIDX(TypeInt32, []uint32{1}, seq(4)), "unsupported element type 0x0c (int32)", true, errFormat},
+		{"unknown type", encodeIDX(0x07, []uint32{1}, seq(1)), "unknown element type 0x07", true, errFormat},
+		{"unknown type 0xff", encodeIDX(0xff, []uint32{1}, seq(1)), "unknown element type 0xff", true, errFormat},
+		{"zero dimensions", encodeIDX(TypeUint8, nil, nil), "unsupported number of dimensions 0", true, errFormat},
+		{"nine dimensions", encodeIDX(TypeUint8, make([]uint32, 9), nil), "unsupported number of dimensions 9", true, errFormat},
+		{"truncated dimensions", valid[:9], "truncated header: 5 of 8 dimension bytes", true, errFormat},
+		{"no dimensions bytes", valid[:4], "truncated header: 0 of 8 dimension bytes", true, errFormat},
+		{"truncated payload", valid[:len(valid)-2], "truncated payload: 4 of 6 bytes", true, errFormat},
+		{"no payload", valid[:12], "truncated payload: 0 of 6 bytes", true, errFormat},
+		{"trailing garbage", append(bytes.Clone(valid), 0xde, 0xad), "trailing data after the 6-byte payload", true, errFormat},
+		{"huge dimension", encodeIDX(TypeUint8, []uint32{1<<30 + 1}, nil), "larger than the 1073741824-byte limit", true, errFormat},
+		{"huge product", encodeIDX(TypeUint8, []uint32{1 << 16, 1 << 16}, nil), "more than 1073741824 bytes", true, errFormat},
+		{"huge product after zero", encodeIDX(TypeUint8, []uint32{0, 1 << 30, 1 << 30}, []byte{1}), "trailing data after the 0-byte payload", true, errFormat},
 
 		// Damage to the gzip layer itself.
-		{"gzip header only", []byte{0x1f, 0x8b}, "idx: gzip: unexpected EOF", false},
-		{"gzip bad header", []byte{0x1f, 0x8b, 0x99, 0, 0, 0, 0, 0, 0, 0}, "idx: gzip: gzip: invalid header", false},
-		{"gzip truncated in the payload", bigGz[:len(bigGz)/2], "gzip stream: unexpected EOF", false},
-		{"gzip truncated in the trailer", bigGz[:len(bigGz)-3], "gzip stream: unexpected EOF", false},
-		{"gzip truncated in the header", bigGz[:12], "truncated header", false},
-		{"gzip bad checksum", badCRC, "gzip stream: gzip: invalid checksum", false},
-		{"gzip trailing garbage", append(bytes.Clone(bigGz), "garbage after the gzip member"...), "gzip stream: gzip: invalid header", false},
-		{"gzip short trailing garbage", append(bytes.Clone(bigGz), "garbage"...), "gzip stream: unexpected EOF", false},
-		{"gzip trailing IDX data", append(bytes.Clone(bigGz), gzipBytes(t, []byte{1})...), "trailing data after the 2000-byte payload", false},
+		{"gzip header only", []byte{0x1f, 0x8b}, "idx: gzip: unexpected EOF", false, io.ErrUnexpectedEOF},
+		{"gzip bad header", []byte{0x1f, 0x8b, 0x99, 0, 0, 0, 0, 0, 0, 0}, "idx: gzip: gzip: invalid header", false, gzip.ErrHeader},
+		{"gzip truncated in the payload", bigGz[:len(bigGz)/2], "gzip stream: unexpected EOF", false, io.ErrUnexpectedEOF},
+		{"gzip truncated in the trailer", bigGz[:len(bigGz)-3], "gzip stream: unexpected EOF", false, io.ErrUnexpectedEOF},
+		{"gzip truncated in the header", bigGz[:12], "truncated header", false, errFormat},
+		{"gzip bad checksum", badCRC, "gzip stream: gzip: invalid checksum", false, gzip.ErrChecksum},
+		{"gzip trailing garbage", append(bytes.Clone(bigGz), "garbage after the gzip member"...), "gzip stream: gzip: invalid header", false, gzip.ErrHeader},
+		{"gzip short trailing garbage", append(bytes.Clone(bigGz), "garbage"...), "gzip stream: unexpected EOF", false, io.ErrUnexpectedEOF},
+		{"gzip trailing IDX data", append(bytes.Clone(bigGz), gzipBytes(t, []byte{1})...), "trailing data after the 2000-byte payload", false, errFormat},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			check := func(t *testing.T, in []byte) {
@@ -159,6 +164,13 @@ func TestReadIDXMalformed(t *testing.T) {
 				}
 				if !strings.HasPrefix(err.Error(), "idx: ") {
 					t.Errorf("ReadIDX error %q does not start with \"idx: \"", err)
+				}
+				var fe FormatError
+				if isFormat := errors.As(err, &fe); isFormat != (tc.kind == errFormat) {
+					t.Errorf("ReadIDX error %q: errors.As(FormatError) = %v, want %v", err, isFormat, !isFormat)
+				}
+				if tc.kind != errFormat && !errors.Is(err, tc.kind) {
+					t.Errorf("ReadIDX error %q does not wrap %v", err, tc.kind)
 				}
 			}
 			check(t, tc.in)
@@ -243,9 +255,15 @@ func TestReadIDXFile(t *testing.T) {
 		}
 	}
 
-	// Errors wrap their cause.
+	// Errors wrap their cause: a file that is not IDX is a FormatError, whose text is the problem
+	// alone; a missing file is os.ErrNotExist.
 	if _, err := ReadIDXFile(filepath.Join(dir, "missing.gz")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ReadIDXFile on a missing file: error %v is not os.ErrNotExist", err)
+	}
+	_, err := ReadIDXFile(filepath.Join(dir, "floats"))
+	var fe FormatError
+	if !errors.As(err, &fe) || string(fe) != "unsupported element type 0x0d (float32): only unsigned byte (0x08) is supported" {
+		t.Errorf("ReadIDXFile(floats): error %v (FormatError %q), want the FormatError of the element type", err, fe)
 	}
 }
 

