@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -54,6 +55,7 @@ type ClassMetrics struct {
 // recall and F1 of each class, and their macro (unweighted) and weighted-by-support averages.
 // A ratio whose denominator is zero is reported as 0, as scikit-learn's zero_division=0 does.
 type Report struct {
+	Names        []string // the classes' names for Write; nil: their numbers
 	Classes      []ClassMetrics
 	Accuracy     float64
 	Macro        ClassMetrics
@@ -98,19 +100,28 @@ func ratio(a, b int) float64 {
 	return float64(a) / float64(b)
 }
 
-// Write prints the report in scikit-learn's layout, figures with 4 decimals.
+// Write prints the report in scikit-learn's layout, figures with 4 decimals, each class under its
+// name (Names) or number.
 func (r Report) Write(w io.Writer) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%12s %10s %10s %10s %10s\n\n", "", "precision", "recall", "f1-score", "support")
-	for k, m := range r.Classes {
-		fmt.Fprintf(&b, "%12d %10.4f %10.4f %10.4f %10d\n", k, m.Precision, m.Recall, m.F1, m.Support)
+	width := 12
+	for _, n := range r.Names {
+		width = max(width, len(n))
 	}
-	fmt.Fprintf(&b, "\n%12s %10s %10s %10.4f %10d\n", "accuracy", "", "", r.Accuracy, r.TotalSupport)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%*s %10s %10s %10s %10s\n\n", width, "", "precision", "recall", "f1-score", "support")
+	for k, m := range r.Classes {
+		name := strconv.Itoa(k)
+		if k < len(r.Names) {
+			name = r.Names[k]
+		}
+		fmt.Fprintf(&b, "%*s %10.4f %10.4f %10.4f %10d\n", width, name, m.Precision, m.Recall, m.F1, m.Support)
+	}
+	fmt.Fprintf(&b, "\n%*s %10s %10s %10.4f %10d\n", width, "accuracy", "", "", r.Accuracy, r.TotalSupport)
 	for _, row := range []struct {
 		name string
 		m    ClassMetrics
 	}{{"macro avg", r.Macro}, {"weighted avg", r.Weighted}} {
-		fmt.Fprintf(&b, "%12s %10.4f %10.4f %10.4f %10d\n", row.name, row.m.Precision, row.m.Recall, row.m.F1, row.m.Support)
+		fmt.Fprintf(&b, "%*s %10.4f %10.4f %10.4f %10d\n", width, row.name, row.m.Precision, row.m.Recall, row.m.F1, row.m.Support)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -136,13 +147,25 @@ func (c Confusion) Write(w io.Writer) error {
 }
 
 // WriteReport prints the classification report of the result (NewReport) and its confusion
-// matrix, each under a title line.
-func (r *Result) WriteReport(w io.Writer) error {
+// matrix, each under a title line, the classes named by names (nil: numbered).
+func (r *Result) WriteReport(w io.Writer, names []string) error {
 	var b strings.Builder
 	b.WriteString("Classification report (test set):\n")
-	_ = NewReport(r.Confusion).Write(&b)
-	b.WriteString("Confusion matrix (rows: true digit, columns: predicted):\n")
+	rep := NewReport(r.Confusion)
+	rep.Names = names
+	_ = rep.Write(&b)
+	b.WriteString("Confusion matrix (rows: true class, columns: predicted):\n")
 	_ = r.Confusion.Write(&b)
+	if names != nil {
+		b.WriteString("Classes:")
+		for i, n := range names {
+			fmt.Fprintf(&b, " %d %s", i, n)
+			if i < len(names)-1 {
+				b.WriteString(",")
+			}
+		}
+		b.WriteString("\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

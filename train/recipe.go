@@ -34,6 +34,9 @@ type Recipe struct {
 	BatchSize  int
 	Patience   int // early stopping after this many epochs without a better validation loss; 0: never
 	Schedule   Schedule
+	Dataset    string // a known data set ("mnist", "fashion-mnist"); "": what DataDir holds, else MNIST
+	DataDir    string // a directory of IDX files; "": the data set's usual places
+	ClassNames string // class names, comma separated; "": the data's own (see dataset.Data.Classes)
 	ValSize    int    // samples of the training file held out for validation; 0: none
 	TrainLimit int    // use only the first samples of the training file; 0: all
 	Seed       uint64 // the weights, the validation split, the batch order and dropout
@@ -84,6 +87,9 @@ func (r *Recipe) Settings() []Setting {
 		{"train-limit", "use only the first N training samples (0: all)", integer(r, "train-limit", &r.TrainLimit)},
 		{"seed", "seed of the weights, the validation split, the batch order and dropout", seed(r, "seed", &r.Seed)},
 		{"dtype", "element type: float32 or float64", str(r, "dtype", &r.Dtype)},
+		{"dataset", "known data set: " + strings.Join(dataset.KnownNames(), ", ") + " (default: what --data holds, else mnist)", str(r, "dataset", &r.Dataset)},
+		{"data", "directory of IDX files (default: the data set's usual places; $MNIST_DIR, else the bundled MNIST)", str(r, "data", &r.DataDir)},
+		{"classes", "class names, comma separated (default: the data's own, from classes.txt beside it or the known data set)", str(r, "classes", &r.ClassNames)},
 	}
 	return s
 }
@@ -190,8 +196,8 @@ type SettingError struct {
 }
 
 func (e *SettingError) Error() string {
-	if e.Value == "" {
-		return fmt.Sprintf("--%s %s", e.Setting, e.Reason)
+	if e.Value == "" { // the reason starts with its own separator: "--hidden is empty", "--data: ..."
+		return fmt.Sprintf("--%s%s", e.Setting, e.Reason)
 	}
 	return fmt.Sprintf("--%s %s: %s", e.Setting, e.Value, e.Reason)
 }
@@ -210,7 +216,7 @@ func (r Recipe) Configs(inputs, classes int) (model.Config, Config, error) {
 	case "mlp":
 		hidden, err := ParseSizes(r.Hidden)
 		if strings.TrimSpace(r.Hidden) == "" {
-			return mc, Config{}, settingErr("hidden", "", "%v", err)
+			return mc, Config{}, settingErr("hidden", "", " %v", err)
 		}
 		if err != nil {
 			return mc, Config{}, settingErr("hidden", strconv.Quote(r.Hidden), "%v", err)

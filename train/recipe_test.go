@@ -153,7 +153,7 @@ func TestRecipeSettings(t *testing.T) {
 		}
 		seen[s.Name] = true
 	}
-	if len(seen) != 20 {
+	if len(seen) != 23 {
 		t.Errorf("%d settings", len(seen))
 	}
 	for _, f := range []string{"Hidden", "Activation", "Loss", "Dropout", "L2", "Dtype", "Optimizer", "LearnRate", "Momentum", "Epochs",

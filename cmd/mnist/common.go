@@ -15,25 +15,37 @@ import (
 	"gorgonet/train/plot"
 )
 
-// runFlags are the flags of the commands that train besides the recipe's settings: where the data
-// is and what to print.
+// runFlags are the flags of the commands that train besides the recipe's settings: what to print
+// and keep.
 type runFlags struct {
-	Data, History, Save, Checkpoint, Resume, PlotDir string // (the last four: 'mnist train' only)
-	Report, Quiet                                    bool
+	History, Save, Checkpoint, Resume, PlotDir string // (the last four: 'mnist train' only)
+	Report, Quiet                              bool
 }
 
 func (f *runFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.Data, "data", "", "directory of MNIST-style IDX files (default: $MNIST_DIR, else the bundled MNIST)")
 	fs.StringVar(&f.History, "history", "", "write one CSV row per epoch to this file")
 	fs.BoolVar(&f.Report, "report", false, "print the classification report and confusion matrix of the test set")
 	fs.BoolVar(&f.Quiet, "quiet", false, "no progress bar (the run, epoch and result lines are always printed)")
 }
 
-// addRecipe makes every setting of r a flag of fs.
-func addRecipe(fs *pflag.FlagSet, r *train.Recipe) {
+// addRecipe makes the settings of r a flag of fs: those named, or every one.
+func addRecipe(fs *pflag.FlagSet, r *train.Recipe, names ...string) {
 	for _, s := range r.Settings() {
-		fs.Var(s.Value, s.Name, s.Usage)
+		if len(names) == 0 || slices.Contains(names, s.Name) {
+			fs.Var(s.Value, s.Name, s.Usage)
+		}
 	}
+}
+
+// loadData loads the recipe's data and prints its warnings (pixels on another scale, say).
+func loadData(r *train.Recipe, testOnly bool, stderr io.Writer, prog string) (*dataset.Data, error) {
+	d, err := r.LoadData(testOnly)
+	if err == nil {
+		for _, w := range d.Warnings() {
+			fmt.Fprintf(stderr, "%s: warning: %s\n", prog, w)
+		}
+	}
+	return d, err
 }
 
 // commandLine returns the 'mnist train' command that reproduces r.
@@ -42,9 +54,9 @@ func commandLine(r *train.Recipe) string {
 }
 
 // newTrainer returns the trainer of a new run of r, or of the run ck continues (to r's epochs).
-func newTrainer(ck *train.Checkpoint, r *train.Recipe, inputs int, resume string) (*train.Trainer, error) {
+func newTrainer(ck *train.Checkpoint, r *train.Recipe, inputs, classes int, resume string) (*train.Trainer, error) {
 	if ck == nil {
-		return r.NewTrainer(inputs, dataset.MNISTClasses)
+		return r.NewTrainer(inputs, classes)
 	}
 	if ck.Net.Inputs != inputs {
 		return nil, fmt.Errorf("--resume %s: the model takes %d inputs, the data has %d", resume, ck.Net.Inputs, inputs)
@@ -74,30 +86,18 @@ func checkPlotDir(dir string) error {
 
 // report draws the pictures (with --plot-dir), prints the classification report (with --report)
 // and ends with the test accuracy: the end of 'mnist train' and 'mnist eval'.
-func report(w io.Writer, plotDir string, withReport bool, h train.History, test *dataset.Set, r *train.Result, net *model.Network) error {
+func report(w io.Writer, plotDir string, withReport bool, h train.History, test *dataset.Set, r *train.Result, net *model.Network, names []string) error {
 	if plotDir != "" {
-		paths, err := plot.WriteRun(plotDir, h, test, r, net)
+		paths, err := plot.WriteRun(plotDir, h, test, r, net, names)
 		if err != nil {
 			return fmt.Errorf("--plot-dir: %w", err)
 		}
 		fmt.Fprintf(w, "Pictures: %s\n", strings.Join(paths, ", "))
 	}
 	if withReport {
-		_ = r.WriteReport(w)
+		_ = r.WriteReport(w, names)
 	}
 	fmt.Fprintf(w, "Test accuracy: %.4f\n", r.Accuracy)
-	return nil
-}
-
-// checkData refuses, before any work, a --data directory without the MNIST files (a usage error),
-// and reports a missing bundled copy.
-func checkData(dir string) error {
-	if _, err := dataset.FindMNIST(dir); err != nil {
-		if dir != "" {
-			return cli.Usagef("--data: %v", err)
-		}
-		return err
-	}
 	return nil
 }
 

@@ -388,7 +388,9 @@ func TestRobustDataDirectory(t *testing.T) {
 	checkRun(t, badCase{args: []string{"--data", d32}, want: []string{"Training mlp 1024-8-10", "data: 100 train, 100 validation, 50 test"}}, stdout, stderr, status)
 	runCases(t, dir, []badCase{
 		{[]string{"eval", "--model", m32, "--data", d32}, 0, nil},
-		{[]string{"eval", "--model", m32}, 1, []string{"784 features", "the model takes 1024"}},
+		// eval reads the model's own data by default (the file records it); on MNIST it refuses.
+		{[]string{"eval", "--model", m32}, 0, nil},
+		{[]string{"eval", "--model", m32, "--dataset", "mnist"}, 1, []string{"784 features", "the model takes 1024"}},
 		{[]string{"eval", "--model", m784, "--data", d32}, 1, []string{"1024 features", "the model takes 784"}},
 		{[]string{"predict", "--model", m32, absPath(t, "testdata/digit2.png")}, 1, []string{m32, "1024 inputs"}},
 	})

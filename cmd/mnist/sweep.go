@@ -70,12 +70,14 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := checkData(f.Data); err != nil {
+	if err := rs.Base.FindData(); err != nil {
 		return err
 	}
-	if rs.Data, _, err = dataset.LoadMNIST(f.Data); err != nil {
+	data, err := loadData(&rs.Base, false, stderr, "mnist sweep")
+	if err != nil {
 		return err
 	}
+	rs.Data, rs.Classes = data.Train, len(data.Classes)
 
 	fmt.Fprintf(stdout, "Sweep over %s: %d trials, scored on the validation set\n", strings.Join(rs.Space.Names, ", "), len(combos))
 	onTrial := func(i, n int, t sweep.Trial, skipped bool) {

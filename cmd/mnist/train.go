@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 
 	"github.com/spf13/pflag"
@@ -39,7 +40,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	if f.Resume != "" {
 		var err error
-		if ck, err = resumeFlags(fs, &r, &f, f.Resume); err != nil {
+		if ck, err = resumeFlags(fs, &r, f.Resume); err != nil {
 			return err
 		}
 		if !fs.Changed("checkpoint") {
@@ -50,7 +51,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if _, _, err := r.Configs(dataset.DigitSize*dataset.DigitSize, dataset.MNISTClasses); err != nil {
 		return err
 	}
-	if err := checkData(f.Data); err != nil {
+	if err := r.FindData(); err != nil {
 		return err
 	}
 	if f.Checkpoint == "" && f.Save != "" {
@@ -68,15 +69,16 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	full, testSet, err := dataset.LoadMNIST(f.Data)
+	data, err := loadData(&r, false, stderr, "mnist train")
 	if err != nil {
 		return err
 	}
-	trainSet, valSet, err := r.Split(full)
+	testSet := data.Test
+	trainSet, valSet, err := r.Split(data.Train)
 	if err != nil {
 		return err
 	}
-	trainer, err := newTrainer(ck, &r, trainSet.Features, f.Resume) // other IDX data (32x32, say) sizes the input layer
+	trainer, err := newTrainer(ck, &r, trainSet.Features, len(data.Classes), f.Resume) // other IDX data (32x32, say) sizes the input layer
 	if err != nil {
 		return err
 	}
@@ -88,7 +90,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 
 	progress := train.NewProgress(stderr, f.Quiet)
-	ckpt := &train.Checkpointer{Path: f.Checkpoint, Meta: func() map[string]string { return runMeta(&r, f.Data, len(trainer.History)) }}
+	ckpt := &train.Checkpointer{Path: f.Checkpoint, Meta: func() map[string]string { return runMeta(&r, data, len(trainer.History)) }}
 	trainer.OnBatch = func(epoch, batch, batches int) { progress.Batch(epoch, tc.Epochs, batch, batches) }
 	trainer.OnEpoch = func(e train.Epoch) error {
 		progress.Done()
@@ -118,7 +120,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if f.Save != "" {
-		meta := runMeta(&r, f.Data, len(trainer.History))
+		meta := runMeta(&r, data, len(trainer.History))
 		meta["test_accuracy"] = fmt.Sprintf("%.4f", result.Accuracy)
 		if err := model.Save(f.Save, model.Saved{Net: trainer.Net, Meta: meta}); err != nil {
 			return err
@@ -127,29 +129,28 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			os.Remove(f.Checkpoint)
 		}
 	}
-	return errors.Join(report(stdout, f.PlotDir, f.Report, trainer.History, testSet, result, trainer.Net), historyErr)
+	return errors.Join(report(stdout, f.PlotDir, f.Report, trainer.History, testSet, result, trainer.Net, data.Classes), historyErr)
 }
 
 // runMeta is what model files and checkpoints keep of a run: the command that reproduces it, the
-// epochs done, the recipe's settings and the data directory (which --resume re-applies).
-func runMeta(r *train.Recipe, data string, epochs int) map[string]string {
+// epochs done, the recipe's settings (which --resume re-applies) and the data (its files'
+// digests, class names and preparation).
+func runMeta(r *train.Recipe, d *dataset.Data, epochs int) map[string]string {
 	meta := r.Meta()
-	meta["command"], meta["epochs"], meta["data"] = commandLine(r), fmt.Sprint(epochs), data
+	maps.Copy(meta, train.DataMeta(d))
+	meta["command"], meta["epochs"] = commandLine(r), fmt.Sprint(epochs)
 	return meta
 }
 
 // resumeFlags loads the checkpoint named by --resume and takes the run's settings and data
 // directory from it, where not given (given ones must agree; --epochs may grow).
-func resumeFlags(fs *pflag.FlagSet, r *train.Recipe, f *runFlags, path string) (*train.Checkpoint, error) {
+func resumeFlags(fs *pflag.FlagSet, r *train.Recipe, path string) (*train.Checkpoint, error) {
 	ck, err := train.LoadCheckpoint(path)
 	if err != nil {
 		return nil, fmt.Errorf("--resume: %w", err)
 	}
-	if err := r.Restore(ck.Meta, fs.Changed, "epochs"); err != nil {
+	if err := r.Restore(ck.Meta, fs.Changed, "epochs", "data"); err != nil {
 		return nil, fmt.Errorf("--resume %s: %w", path, err)
-	}
-	if !fs.Changed("data") {
-		f.Data = ck.Meta["data"]
 	}
 	return ck, nil
 }

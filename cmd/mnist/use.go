@@ -37,7 +37,8 @@ func loadModel(path string) (model.Saved, error) {
 func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("mnist eval", pflag.ContinueOnError)
 	file := modelFileFlag(fs)
-	data := fs.String("data", "", "directory of MNIST-style IDX files (default: $MNIST_DIR, else the bundled MNIST)")
+	r := train.DefaultRecipe()
+	addRecipe(fs, &r, "dataset", "data", "classes")
 	withReport := fs.Bool("report", false, "print the classification report and confusion matrix")
 	plotDir := fs.String("plot-dir", "", "write confusion.png, mistakes.png and weights.png into this directory")
 	if err := cli.ParseCommand(fs, args, stdout, "mnist eval --model-file FILE [flags]\n\nEvaluates a saved model on the test set.", false); err != nil {
@@ -50,19 +51,23 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkData(*data); err != nil {
+	given := fs.Changed("dataset") || fs.Changed("data") || fs.Changed("classes")
+	if err := r.FindData(); given && err != nil {
 		return err
 	}
-	test, err := dataset.LoadMNISTTest(*data)
+	data, warning, err := train.TestDataFor(saved, r, given)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Model %s: %s\n", *file, saved.Summary())
-	result, err := train.NewEvaluator(saved.Net).Evaluate(test)
+	fmt.Fprintf(stdout, "Model %s: %s\nTest data: %s\n", *file, saved.Summary(), data.Source)
+	result, err := train.NewEvaluator(saved.Net).Evaluate(data.Test)
 	if err != nil {
 		return err
 	}
-	return report(stdout, *plotDir, *withReport, nil, test, result, saved.Net)
+	if warning != "" {
+		fmt.Fprintf(stderr, "mnist eval: %s\n", warning)
+	}
+	return report(stdout, *plotDir, *withReport, nil, data.Test, result, saved.Net, train.ClassNames(saved))
 }
 
 func runPredict(args []string, stdout, stderr io.Writer) error {
@@ -80,13 +85,14 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if n := saved.Net; n.Inputs != dataset.DigitSize*dataset.DigitSize || n.Outputs != dataset.MNISTClasses {
+	_, names, prep := train.TrainedOn(saved)
+	if n := saved.Net; n.Inputs != dataset.DigitSize*dataset.DigitSize || names == nil && n.Outputs != dataset.MNISTClasses {
 		return fmt.Errorf("--model-file %s takes %d inputs to %d outputs, not a 28x28 image to one of %d digits", *file, n.Inputs, n.Outputs, dataset.MNISTClasses)
 	}
-	eval := train.NewEvaluator(saved.Net)
+	eval, names := train.NewEvaluator(saved.Net), train.ClassNames(saved)
 	failed := 0
 	for _, path := range fs.Args() {
-		line, err := predictOne(eval, path)
+		line, err := predictOne(eval, path, prep, names)
 		if err != nil {
 			fmt.Fprintf(stderr, "mnist predict: %s: %v\n", path, err)
 			failed++
@@ -100,13 +106,13 @@ func runPredict(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func predictOne(eval *train.Evaluator, path string) (string, error) {
+func predictOne(eval *train.Evaluator, path string, prep dataset.Preparation, names []string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", errors.Unwrap(err) // the path is already in the message
 	}
 	defer f.Close()
-	pixels, err := dataset.ReadDigit(f)
+	pixels, err := dataset.ReadImage(f, prep)
 	if err != nil {
 		return "", err
 	}
@@ -116,7 +122,7 @@ func predictOne(eval *train.Evaluator, path string) (string, error) {
 	}
 	var top []string
 	for _, c := range p.Top(3) {
-		top = append(top, fmt.Sprintf("%d %.3f", c, p.ProbOf(c)))
+		top = append(top, fmt.Sprintf("%s %.3f", names[c], p.ProbOf(c)))
 	}
-	return fmt.Sprintf("%s: %d (p=%.3f); top 3: %s", path, p.Class, p.Prob, strings.Join(top, ", ")), nil
+	return fmt.Sprintf("%s: %s (p=%.3f); top 3: %s", path, names[p.Class], p.Prob, strings.Join(top, ", ")), nil
 }

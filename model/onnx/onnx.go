@@ -89,10 +89,11 @@ func Write(w io.Writer, net *model.Network, meta Metadata) error {
 }
 
 // MetadataOf returns the metadata a gorgonet model file says about its network: the training
-// command, the test accuracy, the data, and the class names ("class_names", comma-separated).
+// command, the test accuracy, the data, and the class names ("class_names", a JSON array, as
+// train.DataMeta writes it; a comma-separated list is read too).
 func MetadataOf(saved model.Saved) Metadata {
 	m := Metadata{Command: saved.Meta["command"], TestAccuracy: saved.Meta["test_accuracy"], Data: saved.Meta["data"]}
-	if names := saved.Meta["class_names"]; names != "" {
+	if names := saved.Meta["class_names"]; names != "" && json.Unmarshal([]byte(names), &m.ClassNames) != nil {
 		m.ClassNames = strings.Split(names, ",")
 	}
 	return m

@@ -122,9 +122,13 @@ func (l *ConfusionLayout) colour(v int) color.RGBA {
 }
 
 // ConfusionMatrix draws c (c[true][predicted]) as a heat map with the count written in each cell:
-// true classes down the side, predicted classes along the bottom, the diagonal the right answers.
-// See NewConfusionLayout for the colour scale.
-func ConfusionMatrix(w io.Writer, c train.Confusion) error {
+// true classes down the side, predicted classes along the bottom, the diagonal the right answers,
+// each class labelled by its name in names (nil: by its number). See NewConfusionLayout for the
+// colour scale.
+func ConfusionMatrix(w io.Writer, c train.Confusion, names []string) error {
+	if names != nil && len(names) != len(c) {
+		return fmt.Errorf("plot: confusion matrix: %d class names for %d classes", len(names), len(c))
+	}
 	l, err := NewConfusionLayout(c)
 	if err != nil {
 		return err
@@ -172,11 +176,11 @@ func ConfusionMatrix(w io.Writer, c train.Confusion) error {
 	}
 	for i := range c {
 		mid := i*l.cell + l.cell/2
-		drawText(img, tickFace, strconv.Itoa(i), g.Min.X+mid, g.Max.Y+8, alignCenter, textDark)
-		drawTextCentered(img, tickFace, strconv.Itoa(i), g.Min.X-16, g.Min.Y+mid, textDark)
+		drawText(img, tickFace, className(names, i), g.Min.X+mid, g.Max.Y+8, alignCenter, textDark)
+		drawTextCentered(img, tickFace, className(names, i), g.Min.X-16, g.Min.Y+mid, textDark)
 	}
 	what := "digit" // MNIST's ten classes; other problems have classes
-	if len(c) != 10 {
+	if len(c) != 10 || !numbered(names) {
 		what = "class"
 	}
 	drawText(img, f.label, "predicted "+what, cx, g.Max.Y+8+textHeight(tickFace)+10, alignCenter, textDark)
@@ -230,4 +234,22 @@ func (l *ConfusionLayout) drawBar(img *image.RGBA, face font.Face) {
 		fillRect(img, image.Rect(b.Max.X, y, b.Max.X+4, y+1), frameGray)
 		drawTextCentered(img, face, s, b.Max.X+8+textWidth(face, s)/2, y, textDark)
 	}
+}
+
+// className returns the name of class i: names[i], or i when names is nil.
+func className(names []string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return strconv.Itoa(i)
+}
+
+// numbered reports whether names are the classes' numbers, "0", "1", ... (or nil).
+func numbered(names []string) bool {
+	for i, n := range names {
+		if n != strconv.Itoa(i) {
+			return false
+		}
+	}
+	return true
 }

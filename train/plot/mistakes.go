@@ -59,7 +59,7 @@ func MostConfidentMistakes(s *dataset.Set, r *train.Result, n int) ([]int, error
 // each image enlarged MistakeScale times (ink dark on white) and captioned
 // "true 4 / pred 9 (0.97)", the number being the probability the model gave its prediction.
 // It returns ErrNoMistakes when there is none, and an error when s holds no images.
-func Mistakes(w io.Writer, s *dataset.Set, r *train.Result, n int) error {
+func Mistakes(w io.Writer, s *dataset.Set, r *train.Result, n int, names []string) error {
 	if n <= 0 {
 		return fmt.Errorf("plot: mistakes: n = %d: want a positive number of samples", n)
 	}
@@ -85,7 +85,7 @@ func Mistakes(w io.Writer, s *dataset.Set, r *train.Result, n int) error {
 	captions := make([]string, len(idx))
 	captionW := 0
 	for k, i := range idx {
-		captions[k] = fmt.Sprintf("true %d / pred %d (%.2f)", s.Labels[i], r.Predicted[i], r.Confidence[i])
+		captions[k] = fmt.Sprintf("true %s / pred %s (%.2f)", className(names, int(s.Labels[i])), className(names, r.Predicted[i]), r.Confidence[i])
 		captionW = max(captionW, textWidth(f.label, captions[k]))
 	}
 	imgW, imgH := s.Cols*MistakeScale, s.Rows*MistakeScale

@@ -128,7 +128,7 @@ func TestConfusionMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	var b bytes.Buffer
-	if err := ConfusionMatrix(&b, c); err != nil {
+	if err := ConfusionMatrix(&b, c, nil); err != nil {
 		t.Fatal(err)
 	}
 	img := decode(t, b.Bytes(), l.Size.X, l.Size.Y)
@@ -207,7 +207,7 @@ func TestConfusionMatrixSizes(t *testing.T) {
 			t.Fatal(err)
 		}
 		var b bytes.Buffer
-		if err := ConfusionMatrix(&b, c); err != nil {
+		if err := ConfusionMatrix(&b, c, nil); err != nil {
 			t.Fatalf("%dx%d: %v", k, k, err)
 		}
 		decode(t, b.Bytes(), l.Size.X, l.Size.Y)
@@ -215,7 +215,7 @@ func TestConfusionMatrixSizes(t *testing.T) {
 	}
 	// all zeros is drawable (all white)
 	var b bytes.Buffer
-	if err := ConfusionMatrix(&b, train.NewConfusion(3)); err != nil {
+	if err := ConfusionMatrix(&b, train.NewConfusion(3), nil); err != nil {
 		t.Errorf("all-zero matrix: %v", err)
 	}
 }
@@ -223,7 +223,7 @@ func TestConfusionMatrixSizes(t *testing.T) {
 func TestConfusionMatrixErrors(t *testing.T) {
 	for _, c := range []train.Confusion{nil, {}, {{1, 2}, {3}}, {{1, -1}, {0, 1}}} {
 		var b bytes.Buffer
-		if err := ConfusionMatrix(&b, c); err == nil {
+		if err := ConfusionMatrix(&b, c, nil); err == nil {
 			t.Errorf("%v: no error", c)
 		}
 	}
@@ -278,7 +278,7 @@ func TestMistakes(t *testing.T) {
 	}
 	for _, n := range []int{36, 7, 1} {
 		var b bytes.Buffer
-		if err := Mistakes(&b, s, r, n); err != nil {
+		if err := Mistakes(&b, s, r, n, nil); err != nil {
 			t.Fatalf("n=%d: %v", n, err)
 		}
 		img := decode(t, b.Bytes(), 0, 0)
@@ -293,7 +293,7 @@ func TestMistakesErrors(t *testing.T) {
 	s := digits(t, 5)
 	right := &train.Result{Predicted: []int{0, 1, 2, 3, 4}, Confidence: []float64{1, 1, 1, 1, 1}}
 	var b bytes.Buffer
-	if err := Mistakes(&b, s, right, 36); !errors.Is(err, ErrNoMistakes) {
+	if err := Mistakes(&b, s, right, 36, nil); !errors.Is(err, ErrNoMistakes) {
 		t.Errorf("no mistakes: err = %v, want ErrNoMistakes", err)
 	}
 	wrong := &train.Result{Predicted: []int{1, 1, 2, 3, 4}, Confidence: []float64{1, 1, 1, 1, 1}}
@@ -312,7 +312,7 @@ func TestMistakesErrors(t *testing.T) {
 		{"short result", s, &train.Result{Predicted: []int{1}, Confidence: []float64{1}}, 36},
 		{"not images", xor, &train.Result{Predicted: []int{1, 1, 1, 1}, Confidence: []float64{1, 1, 1, 1}}, 36},
 	} {
-		if err := Mistakes(&b, tc.s, tc.r, tc.n); err == nil {
+		if err := Mistakes(&b, tc.s, tc.r, tc.n, nil); err == nil {
 			t.Errorf("%s: no error", tc.name)
 		}
 	}
@@ -433,7 +433,7 @@ func TestWeightTemplates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	templates, titles := WeightTemplates(perc)
+	templates, titles := WeightTemplates(perc, nil)
 	if len(templates) != 10 || len(titles) != 10 || titles[3] != "digit 3" {
 		t.Fatalf("perceptron: %d templates, titles %v", len(templates), titles)
 	}
@@ -455,7 +455,7 @@ func TestWeightTemplates(t *testing.T) {
 	for i := range 784 {
 		w1[i*32+5] *= 10
 	}
-	templates, titles = WeightTemplates(mlp)
+	templates, titles = WeightTemplates(mlp, nil)
 	if len(templates) != MaxHiddenTemplates || len(titles) != MaxHiddenTemplates || titles[0] != "unit 5" {
 		t.Fatalf("mlp: %d templates, titles %v", len(templates), titles)
 	}
@@ -480,7 +480,7 @@ func TestWeightTemplates(t *testing.T) {
 	decode(t, b.Bytes(), 0, 0)
 	keep(t, "weights_mlp.png", b.Bytes())
 
-	if tp, ti := WeightTemplates(nil); tp != nil || ti != nil {
+	if tp, ti := WeightTemplates(nil, nil); tp != nil || ti != nil {
 		t.Error("nil network: want nil, nil")
 	}
 }

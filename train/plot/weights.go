@@ -23,7 +23,7 @@ const MaxHiddenTemplates = 16
 // are its columns with the largest Euclidean norm, at most MaxHiddenTemplates of them, largest
 // first, titled "unit j" with j the 0-based column (unit) index. It returns nil, nil for a nil
 // network or one whose first layer is not dense: there is then no picture that tells the truth.
-func WeightTemplates(net *model.Network) ([][]float64, []string) {
+func WeightTemplates(net *model.Network, names []string) ([][]float64, []string) {
 	if net == nil || len(net.Layers) == 0 {
 		return nil, nil
 	}
@@ -60,7 +60,11 @@ func WeightTemplates(net *model.Network) ([][]float64, []string) {
 			if out == 1 {
 				titles = append(titles, "output")
 			} else {
-				titles = append(titles, fmt.Sprintf("digit %d", j))
+				if numbered(names) {
+					titles = append(titles, fmt.Sprintf("digit %d", j))
+				} else {
+					titles = append(titles, className(names, j))
+				}
 			}
 		}
 		return templates, titles

@@ -57,10 +57,17 @@ func New(saved model.Saved, opts Options) (*Server, error) {
 	if v, err := strconv.Atoi(saved.Meta["epochs"]); err == nil {
 		info.Epochs = v
 	}
+	// The model file says how its pictures are prepared (digits, or Fashion-MNIST's photos) and
+	// names its classes; Options.Classes, when given, wins.
+	_, names, prep := train.TrainedOn(saved)
+	if opts.Classes == nil {
+		opts.Classes = names
+	}
 	newPredict := func() predictFunc { return train.NewEvaluator(net).PredictRows }
-	return newServer(info, newPredict, opts)
+	s, err := newServer(info, newPredict, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.prepare = func(img image.Image) ([]uint8, error) { return dataset.Prepare(img, prep) }
+	return s, nil
 }
-
-// prepareDigit turns a decoded picture into the 28x28 grey levels (0 background, 255 ink) the
-// network receives, the way MNIST was made; its errors say why a picture holds no digit.
-func prepareDigit(img image.Image) ([]uint8, error) { return dataset.PrepareDigit(img) }

@@ -217,7 +217,7 @@ func (s *Server) decodeImage(body []byte) ([]uint8, error) {
 	if err != nil {
 		return nil, errorf(http.StatusBadRequest, CodeBadImage, fmt.Sprintf("decoding the %s image: %v", format, err))
 	}
-	grey, err := prepareDigit(img)
+	grey, err := s.prepare(img)
 	if err != nil {
 		// The image is decoded and within the limits, so preparation fails only when it finds
 		// no digit.

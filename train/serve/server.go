@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"gorgonet/model"
+	"image"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -40,9 +41,10 @@ type Server struct {
 	opts     Options
 	info     modelInfo
 	log      *slog.Logger
-	pool     chan predictFunc // the idle evaluators
-	inFlight chan struct{}    // a token per prediction holding a request body
-	draining atomic.Bool      // set by Serve when shutting down: /healthz answers 503
+	pool     chan predictFunc                   // the idle evaluators
+	prepare  func(image.Image) ([]uint8, error) // a picture to the 28x28 grey levels the network receives
+	inFlight chan struct{}                      // a token per prediction holding a request body
+	draining atomic.Bool                        // set by Serve when shutting down: /healthz answers 503
 }
 
 // newServer checks the model against opts, builds opts.Workers evaluators with newPredict and
