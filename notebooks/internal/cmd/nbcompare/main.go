@@ -104,9 +104,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	if status != 0 {
-		fmt.Fprintln(stdout, "The kernel's outputs differ from the stored ones. If the change is intended: bash notebooks/run-jupyter --update")
-	}
 	return status
 }
 
