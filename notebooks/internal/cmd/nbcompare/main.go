@@ -73,17 +73,19 @@ func main() {
 
 // run is the command, with its arguments and outputs; it returns the exit status.
 func run(args []string, stdout, stderr io.Writer) int {
+	const usage = "usage: nbcompare -executed DIR [-stored DIR] [-runroot DIR] [-update] NOTEBOOK.ipynb..."
 	fs := flag.NewFlagSet("nbcompare", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // the error is said in one line, below
 	stored := fs.String("stored", "notebooks", "the directory of the committed notebooks (and their figures/)")
 	executed := fs.String("executed", "", "the directory of the executed notebooks and their NAME.figures/ `dir`ectories")
 	runRoot := fs.String("runroot", "", "the `dir`ectory the notebooks ran in, written as STORED/.. with -update")
 	update := fs.Bool("update", false, "store the executed outputs and figures instead of comparing")
 	if err := fs.Parse(args); err != nil {
+		fmt.Fprintf(stderr, "nbcompare: %v (%s)\n", err, usage)
 		return 2
 	}
 	if *executed == "" || fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "usage: nbcompare -executed DIR [-stored DIR] [-runroot DIR] [-update] NOTEBOOK.ipynb...")
+		fmt.Fprintln(stderr, usage)
 		return 2
 	}
 	status := 0

@@ -269,8 +269,8 @@ func TestUpdateRefusesErrors(t *testing.T) {
 
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{{}, {name}, {"-executed", "x"}, {"-bogus", "-executed", "x", name}} {
-		if status, _ := runCompare(t, args...); status != 2 {
-			t.Errorf("nbcompare %q: status %d, want 2", args, status)
+		if status, out := runCompare(t, args...); status != 2 || strings.Count(out, "\n") != 1 || !strings.Contains(out, "usage: nbcompare -executed DIR") {
+			t.Errorf("nbcompare %q: status %d, %q; want 2 and one line of usage", args, status, out)
 		}
 	}
 	stored, executed, _ := fixture(t)
