@@ -27,23 +27,33 @@
 // The test (go test ./notebooks) builds each notebook into one program, the way GoNB would
 // assemble it: the declaration cells at top level (their imports merged into one block), every
 // %% cell a function, called in notebook order by main, with a marker printed to stdout and
-// stderr before each cell so that every line of output can be attributed to its cell; GoNB's !
-// and % lines are skipped. //line directives keep compiler messages pointing at the cell and its
-// line. The program is built in a scratch directory inside this module (notebooks/.run-*, removed
-// afterwards), so that gorgonet/... imports resolve, and runs in a working directory of its own,
-// with MNIST_DIR unset so that the bundled MNIST is used. The test fails when a cell does not
-// compile or fails at run time, when a cell no longer prints the output stored in the notebook
-// (printed durations are masked), when the notebook writes a figure that is not in figures/ or
-// differs from it in size, or when a markdown cell shows a picture that does not exist. With
-// -update it re-runs the notebooks and stores their fresh outputs (stdout and stderr streams,
-// execution counts numbered through the code cells, ids and other fields kept) and figures:
+// stderr before each cell so that every line of output can be attributed to its cell. GoNB's !
+// and % lines are skipped, except %goworkfix, for which the runner prints the line GoNB prints
+// (ipynb.GoWorkFixAdded: the replace rule for this repository's module, in its directory).
+// //line directives keep compiler messages pointing at the cell and its line. The program is
+// built in a scratch directory inside this module (notebooks/.run-*, removed afterwards), so that
+// gorgonet/... imports resolve, and runs in a working directory of its own, with MNIST_DIR unset
+// so that the bundled MNIST is used. The test fails when a cell does not compile or fails at run
+// time, when a cell no longer prints the stdout stored in the notebook (ipynb.Mask masks printed
+// durations and the directory of the %goworkfix line), when the notebook writes a figure that is
+// not in figures/ or differs from it in size, or when a markdown cell shows a picture that does
+// not exist. With -update it re-runs the notebooks and stores their fresh outputs (stdout and
+// stderr streams, execution counts numbered through the code cells, ids and other fields kept)
+// and figures:
 //
 //	go test ./notebooks -update
 //
-// Two differences from GoNB: the runner runs all cells in one process, so a value a %% cell
-// stores in a global is still there in later cells (under GoNB it is not: the notebooks keep state
-// in functions that compute on first use, as above); and a cell may not declare func main itself.
-// With -short the notebooks are only checked for structure, not run.
+// Differences from GoNB: the runner runs all cells in one process, so a value a %% cell stores
+// in a global is still there in later cells (under GoNB it is not: the notebooks keep state in
+// functions that compute on first use, as above); a cell may not declare func main itself; and
+// what ! commands print is not known to it (a cell of only GoNB commands other than %goworkfix
+// is not compared). With -short the notebooks are only checked for structure, not run.
+//
+// notebooks/run-jupyter runs the notebooks under the real kernel, GoNB v0.10.6 with Debian's
+// Jupyter nbconvert, and checks more strictly: stdout and stderr of every code cell, other
+// outputs, execution counts, and every figure byte for byte (notebooks/internal/cmd/nbcompare
+// says what it lets vary). Their -update writes the same files (the kernel may order a cell's
+// stdout and stderr outputs otherwise, when a cell writes both).
 //
 // The stored outputs are exact to the last printed digit, which holds on any number of cores
 // (the split matrix products give the same sums) but may not on another CPU architecture: the

@@ -32,6 +32,8 @@ import (
 	_ "gorgonet/model"
 	_ "gorgonet/train"
 	_ "gorgonet/train/plot"
+
+	"gorgonet/notebooks/internal/ipynb"
 )
 
 var update = flag.Bool("update", false, "re-run the notebooks and store their fresh outputs and figures in them")
@@ -72,33 +74,11 @@ func readNotebook(path string) (*notebook, error) {
 }
 
 // encode returns the notebook as nbformat writes it: keys sorted, an indent of one space, no
-// escaping of non-ASCII or HTML characters, a final newline.
+// escaping of non-ASCII or HTML characters, a final newline (ipynb.Canonical, which
+// notebooks/run-jupyter -update writes with too).
 func (nb *notebook) encode() ([]byte, error) {
 	nb.fields["cells"] = mustJSON(nb.cells)
-	return canonical(mustJSON(nb.fields))
-}
-
-// canonical re-encodes JSON data in nbformat's layout. Going through plain values (numbers kept
-// as written) also undoes escapes such as \u0026 that raw values would carry over.
-func canonical(data []byte) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return encodeJSON(v)
-}
-
-func encodeJSON(v any) ([]byte, error) {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", " ")
-	if err := enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return ipynb.Canonical(mustJSON(nb.fields))
 }
 
 func (nb *notebook) str(i int, key string) string {
@@ -117,21 +97,8 @@ func (nb *notebook) label(i int) string {
 	return fmt.Sprintf("%s cell %d", nb.name, i+1)
 }
 
-// multiline decodes an nbformat multi-line string: a list of lines or one string.
-func multiline(raw json.RawMessage) (string, error) {
-	var lines []string
-	if err := json.Unmarshal(raw, &lines); err == nil {
-		return strings.Join(lines, ""), nil
-	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
-		return "", errors.New("want a string or a list of strings")
-	}
-	return s, nil
-}
-
 func (nb *notebook) source(i int) string {
-	s, _ := multiline(nb.cells[i]["source"])
+	s, _ := ipynb.Multiline(nb.cells[i]["source"])
 	return s
 }
 
@@ -149,7 +116,7 @@ func (nb *notebook) storedStream(i int, name string) (string, error) {
 		_ = json.Unmarshal(o["output_type"], &typ)
 		_ = json.Unmarshal(o["name"], &n)
 		if typ == "stream" && n == name {
-			s, err := multiline(o["text"])
+			s, err := ipynb.Multiline(o["text"])
 			if err != nil {
 				return "", err
 			}
@@ -157,21 +124,6 @@ func (nb *notebook) storedStream(i int, name string) (string, error) {
 		}
 	}
 	return b.String(), nil
-}
-
-// splitLines splits s the nbformat way: every line keeps its "\n", the last one may lack it.
-func splitLines(s string) []string {
-	lines := []string{}
-	for s != "" {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			lines = append(lines, s)
-			break
-		}
-		lines = append(lines, s[:i+1])
-		s = s[i+1:]
-	}
-	return lines
 }
 
 // mustJSON encodes v compactly, leaving <, > and & as they are (json.Marshal would escape them,
@@ -204,11 +156,12 @@ func notebookPaths(t *testing.T) []string {
 
 // A goCell is the Go code of one code cell, split the way GoNB reads it.
 type goCell struct {
-	decls    string // declarations (imports, funcs, types, vars, consts); GoNB lines blanked
-	body     string // the body of main() after %%, if any
-	bodyLine int    // 1-based line of the cell where body starts
-	hasMain  bool
-	magic    string // a cell magic (%%writefile, %%sh, ...) that makes the whole cell non-Go
+	decls     string // declarations (imports, funcs, types, vars, consts); GoNB lines blanked
+	body      string // the body of main() after %%, if any
+	bodyLine  int    // 1-based line of the cell where body starts
+	hasMain   bool
+	magic     string // a cell magic (%%writefile, %%sh, ...) that makes the whole cell non-Go
+	goWorkFix int    // how many %goworkfix lines it has
 }
 
 // hasGo reports whether the cell holds Go code that GoNB would compile.
@@ -244,6 +197,9 @@ func splitCell(src string) goCell {
 			}
 			lines[i] = ""
 		case strings.HasPrefix(l, "%"):
+			if strings.Fields(l)[0] == "%goworkfix" {
+				c.goWorkFix++
+			}
 			lines[i] = ""
 		}
 	}
@@ -260,8 +216,23 @@ func splitCell(src string) goCell {
 
 // A program is a notebook assembled into one Go program.
 type program struct {
-	src   string
-	cells []int // the code cells with Go, in notebook order (0-based notebook positions)
+	src       string
+	cells     []int       // the code cells with Go, in notebook order (0-based notebook positions)
+	goWorkFix map[int]int // the code cells with %goworkfix lines: how many
+}
+
+// checked returns the code cells whose output the runner knows, in notebook order: those with
+// Go, and those with %goworkfix (see goWorkFixOutput). What GoNB's other commands (! lines, other
+// % lines) print the runner does not know, so a cell of only those is not compared.
+func (p *program) checked() []int {
+	cells := slices.Clone(p.cells)
+	for i := range p.goWorkFix {
+		if !slices.Contains(cells, i) {
+			cells = append(cells, i)
+		}
+	}
+	slices.Sort(cells)
+	return cells
 }
 
 // cellFile is the file name the program's //line directives give the code of cell i, so that
@@ -275,7 +246,7 @@ func marker(nonce, which string) string { return "\x1eGONB-CELL " + nonce + " " 
 // notebook order after printing a marker to stdout and stderr. Positions keep pointing into the
 // cells through //line directives.
 func assemble(nb *notebook, nonce string) (*program, error) {
-	p := &program{}
+	p := &program{goWorkFix: map[int]int{}}
 	type imp struct {
 		spec, file string
 		line, col  int
@@ -288,6 +259,9 @@ func assemble(nb *notebook, nonce string) (*program, error) {
 			continue
 		}
 		c := splitCell(nb.source(i))
+		if c.goWorkFix > 0 {
+			p.goWorkFix[i] = c.goWorkFix
+		}
 		if !c.hasGo() {
 			continue
 		}
@@ -428,12 +402,6 @@ func splitOutput(out, nonce string) (cells map[int]string, pre string, last int,
 	return cells, pre, last, ended
 }
 
-// durations matches printed durations (Go's time.Duration format and plain "1.5s"), which the
-// comparison ignores.
-var durations = regexp.MustCompile(`\b(?:\d+h)?(?:\d+m)?\d+(?:\.\d+)?(?:ns|µs|us|ms|s)\b`)
-
-func maskDurations(s string) string { return durations.ReplaceAllString(s, "<duration>") }
-
 // --- running --------------------------------------------------------------------------------
 
 // A run is the outcome of executing one notebook.
@@ -518,6 +486,13 @@ func execute(ctx context.Context, nb *notebook) (r *run, err error) {
 	if pre != "" || preErr != "" {
 		return nil, fmt.Errorf("%s printed during package initialisation, before any cell; GoNB would print that in every cell:\n%s%s", nb.name, pre, preErr)
 	}
+	fixes, err := goWorkFixOutput(prog)
+	if err != nil {
+		return nil, err
+	}
+	for i, s := range fixes {
+		r.stdout[i] = s + r.stdout[i] // GoNB runs a cell's % commands before its Go
+	}
 
 	figures := filepath.Join(work, figuresDir)
 	entries, err := os.ReadDir(figures)
@@ -533,6 +508,47 @@ func execute(ctx context.Context, nb *notebook) (r *run, err error) {
 		}
 	}
 	return r, nil
+}
+
+// modulePath matches the module directive of a go.mod file.
+var modulePath = regexp.MustCompile(`(?m)^module\s+"?([^"\s]+)"?\s*$`)
+
+// goWorkFixOutput returns what GoNB prints for the %goworkfix lines of each cell that has them.
+// The notebooks' first cell adds this repository to the go.work of GoNB's scratch module
+// (go work use "${GONB_DIR}/..") and runs %goworkfix, which adds a replace rule to the scratch
+// go.mod for every module of go.work and prints a line for each (ipynb.GoWorkFixAdded, or
+// ipynb.GoWorkFixExists from the second %goworkfix of a kernel on). The runner builds inside the
+// module instead, so it prints those lines itself, for the one module the notebooks use: this
+// repository's, in its directory (notebooks/..; the comparison masks the directory).
+func goWorkFixOutput(p *program) (map[int]string, error) {
+	out := map[int]string{}
+	if len(p.goWorkFix) == 0 {
+		return out, nil
+	}
+	dir, err := filepath.Abs("..")
+	if err != nil {
+		return nil, err
+	}
+	goMod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return nil, fmt.Errorf("%%goworkfix: the module of the notebooks: %w", err)
+	}
+	m := modulePath.FindSubmatch(goMod)
+	if m == nil {
+		return nil, fmt.Errorf("%%goworkfix: %s has no module directive", filepath.Join(dir, "go.mod"))
+	}
+	added := false
+	for _, i := range slices.Sorted(maps.Keys(p.goWorkFix)) {
+		for range p.goWorkFix[i] {
+			if added {
+				out[i] += ipynb.GoWorkFixExists(string(m[1]), dir)
+			} else {
+				out[i] += ipynb.GoWorkFixAdded(string(m[1]), dir)
+				added = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // deadline returns a context that ends a little before the test's deadline.
@@ -577,20 +593,11 @@ func TestNotebooks(t *testing.T) {
 // compare checks the run against the notebook's stored outputs and committed figures.
 func compare(t *testing.T, nb *notebook, r *run) {
 	t.Helper()
-	stale := false
-	for _, i := range r.prog.cells {
-		want, err := nb.storedStream(i, "stdout")
-		if err != nil {
-			t.Errorf("%s: outputs: %v", nb.label(i), err)
-			continue
-		}
-		got := r.stdout[i]
-		if maskDurations(got) == maskDurations(want) {
-			continue
-		}
-		stale = true
-		t.Errorf("%s prints something else than the notebook stores:\n%s", nb.label(i), lineDiff(want, got))
+	diffs := cellDiffs(nb, r)
+	for _, d := range diffs {
+		t.Error(d)
 	}
+	stale := len(diffs) > 0
 	for _, name := range slices.Sorted(maps.Keys(r.figures)) {
 		committed := filepath.Join(figuresDir, name)
 		newBytes := r.figures[name]
@@ -618,11 +625,29 @@ func compare(t *testing.T, nb *notebook, r *run) {
 	}
 }
 
+// cellDiffs compares what each cell the runner knows (program.checked) printed to stdout with
+// the notebook's stored stdout, as ipynb.Mask leaves them, and describes each that differs.
+func cellDiffs(nb *notebook, r *run) []string {
+	var diffs []string
+	for _, i := range r.prog.checked() {
+		want, err := nb.storedStream(i, "stdout")
+		if err != nil {
+			diffs = append(diffs, fmt.Sprintf("%s: outputs: %v", nb.label(i), err))
+			continue
+		}
+		got := r.stdout[i]
+		if ipynb.Mask(got) != ipynb.Mask(want) {
+			diffs = append(diffs, fmt.Sprintf("%s prints something else than the notebook stores:\n%s", nb.label(i), lineDiff(want, got)))
+		}
+	}
+	return diffs
+}
+
 // lineDiff shows where two outputs part: the first differing line and a little context.
 func lineDiff(want, got string) string {
 	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
 	i := 0
-	for i < len(w) && i < len(g) && maskDurations(w[i]) == maskDurations(g[i]) {
+	for i < len(w) && i < len(g) && ipynb.Mask(w[i]) == ipynb.Mask(g[i]) {
 		i++
 	}
 	var b strings.Builder
@@ -657,7 +682,7 @@ func store(t *testing.T, nb *notebook, r *run) {
 			text string
 		}{{"stdout", r.stdout[i]}, {"stderr", r.stderr[i]}} {
 			if s.text != "" {
-				outputs = append(outputs, map[string]any{"name": s.name, "output_type": "stream", "text": splitLines(s.text)})
+				outputs = append(outputs, map[string]any{"name": s.name, "output_type": "stream", "text": ipynb.SplitLines(s.text)})
 			}
 		}
 		nb.cells[i]["outputs"] = mustJSON(outputs)
@@ -753,7 +778,7 @@ func TestNotebookStructure(t *testing.T) {
 // changes only what changed.
 func checkCanonical(t *testing.T, data []byte) {
 	t.Helper()
-	want, err := canonical(data)
+	want, err := ipynb.Canonical(data)
 	if err != nil {
 		t.Fatalf("not JSON: %v", err)
 	}
@@ -886,7 +911,7 @@ func testNotebook(cells ...string) *notebook {
 		typ, src, _ := strings.Cut(c, ":")
 		cell := map[string]json.RawMessage{
 			"cell_type": mustJSON(typ), "id": mustJSON(fmt.Sprintf("c%d", i+1)),
-			"metadata": mustJSON(map[string]any{}), "source": mustJSON(splitLines(src)),
+			"metadata": mustJSON(map[string]any{}), "source": mustJSON(ipynb.SplitLines(src)),
 		}
 		if typ == "code" {
 			cell["outputs"], cell["execution_count"] = mustJSON([]any{}), mustJSON(nil)
@@ -898,8 +923,8 @@ func testNotebook(cells ...string) *notebook {
 
 func TestSplitCell(t *testing.T) {
 	c := splitCell("!*go mod tidy && \\\n  go get x\n%goworkfix\nimport \"fmt\"\n\nfunc f() bool {\n\treturn true &&\n!false\n}\n%%\nfmt.Println(f())\n%env X y")
-	if !c.hasMain || c.bodyLine != 11 || c.magic != "" {
-		t.Fatalf("hasMain %v, bodyLine %d, magic %q", c.hasMain, c.bodyLine, c.magic)
+	if !c.hasMain || c.bodyLine != 11 || c.magic != "" || c.goWorkFix != 1 {
+		t.Fatalf("hasMain %v, bodyLine %d, magic %q, goWorkFix %d", c.hasMain, c.bodyLine, c.magic, c.goWorkFix)
 	}
 	// "!false" starts a line of a Go expression here, but GoNB reads it as a shell command too:
 	// the rule is GoNB's, so the runner follows it.
@@ -913,8 +938,8 @@ func TestSplitCell(t *testing.T) {
 	if m := splitCell("%%writefile x.txt\nhello"); m.magic != "%%writefile" || m.hasGo() {
 		t.Errorf("cell magic: %+v", m)
 	}
-	if m := splitCell("!ls\n%goworkfix"); m.hasGo() {
-		t.Errorf("a cell of GoNB commands only has no Go: %+v", m)
+	if m := splitCell("!ls\n%goworkfix\n%goworkfix\n%goworkfixes"); m.hasGo() || m.goWorkFix != 2 {
+		t.Errorf("a cell of GoNB commands only has no Go, here two %%goworkfix: %+v", m)
 	}
 	if m := splitCell("//gonb:%%\nx := 1\n_ = x"); !m.hasMain || m.body != "x := 1\n_ = x" {
 		t.Errorf("//gonb:%%%%: %+v", m)
@@ -953,6 +978,9 @@ func TestAssemble(t *testing.T) {
 	if !slices.Equal(p.cells, []int{1, 3}) {
 		t.Errorf("cells with Go: %v, want [1 3]", p.cells)
 	}
+	if !slices.Equal(p.checked(), []int{0, 1, 3}) || p.goWorkFix[0] != 1 {
+		t.Errorf("cells checked: %v, want [0 1 3] (%%goworkfix in cell 1: %v)", p.checked(), p.goWorkFix)
+	}
 	if _, err := assemble(testNotebook("code:func main() {}"), "n"); err == nil || !strings.Contains(err.Error(), "func main") {
 		t.Errorf("a cell declaring func main: %v", err)
 	}
@@ -972,11 +1000,52 @@ func TestSplitOutput(t *testing.T) {
 	}
 }
 
-func TestMaskDurations(t *testing.T) {
-	got := maskDurations("epoch 3 in 1.25s (12ms per batch, 1m3.5s total), 784-128-10, 5 epochs")
-	want := "epoch 3 in <duration> (<duration> per batch, <duration> total), 784-128-10, 5 epochs"
-	if got != want {
-		t.Errorf("got  %q\nwant %q", got, want)
+// TestCellDiffs checks what the comparison with the stored outputs lets pass: the %goworkfix
+// line with the directory of another checkout and other durations, but not an empty
+// %goworkfix output (as GoNB always prints its line), another module, or another number.
+func TestCellDiffs(t *testing.T) {
+	nb := testNotebook(
+		"code:!*rm -f go.work && go work init && go work use . \"${GONB_DIR}/..\"\n%goworkfix",
+		"code:!echo not known to the runner",
+		"code:import \"fmt\"\n\n%%\nfmt.Println(\"took 1.5s, loss 0.25\")",
+	)
+	p, err := assemble(nb, "n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	here, err := goWorkFixOutput(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &run{prog: p, stdout: map[int]string{0: here[0], 2: "took 2.25s, loss 0.25\n"}}
+	setStored := func(fix, echo, loss string) {
+		for i, text := range []string{fix, echo, loss} {
+			outputs := []any{}
+			if text != "" {
+				outputs = append(outputs, map[string]any{"name": "stdout", "output_type": "stream", "text": ipynb.SplitLines(text)})
+			}
+			nb.cells[i]["outputs"] = mustJSON(outputs)
+		}
+	}
+	for _, tc := range []struct {
+		fix, echo, loss string
+		want            []string // the cells that differ, by label
+	}{
+		{ipynb.GoWorkFixAdded("gorgonet", "/elsewhere/gorgonet"), "not known to the runner\n", "took 1.5s, loss 0.25\n", nil},
+		{"", "", "took 1.5s, loss 0.25\n", []string{`cell 1 (id "c1")`}},
+		{ipynb.GoWorkFixAdded("gorgonia", "/elsewhere/gorgonet"), "", "took 1.5s, loss 0.25\n", []string{`cell 1 (id "c1")`}},
+		{ipynb.GoWorkFixExists("gorgonet", "/elsewhere/gorgonet"), "", "took 1.5s, loss 0.25\n", []string{`cell 1 (id "c1")`}},
+		{here[0], "", "took 1.5s, loss 0.26\n", []string{`cell 3 (id "c3")`}},
+	} {
+		setStored(tc.fix, tc.echo, tc.loss)
+		diffs := cellDiffs(nb, r)
+		ok := len(diffs) == len(tc.want)
+		for k := 0; ok && k < len(diffs); k++ {
+			ok = strings.HasPrefix(diffs[k], "test.ipynb "+tc.want[k]+" prints something else")
+		}
+		if !ok {
+			t.Errorf("stored %q, %q, %q: differences\n%s\nwant in %v", tc.fix, tc.echo, tc.loss, strings.Join(diffs, "\n"), tc.want)
+		}
 	}
 }
 
@@ -998,7 +1067,12 @@ func TestRunner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.stdout) != 2 || r.stdout[3] != "ONE!\n" || r.stdout[4] != "TWO!2" {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fix := "\t- Added replace rule for module \"gorgonet\" to local directory " + strconv.Quote(root) + ".\n"
+	if len(r.stdout) != 3 || r.stdout[1] != fix || r.stdout[3] != "ONE!\n" || r.stdout[4] != "TWO!2" {
 		t.Errorf("outputs %q", r.stdout)
 	}
 	if !slices.Equal(r.prog.cells, []int{2, 3, 4}) {
