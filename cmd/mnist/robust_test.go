@@ -1024,3 +1024,73 @@ func TestRobustNoSilentWrongAnswers(t *testing.T) {
 		t.Errorf("a changed --dropout on --resume: status %d, %s", status, stderr)
 	}
 }
+
+// Issue 14 (data): a model file records the data it was trained on; eval shows it, evaluates on it
+// by default, and warns in one line when it evaluates on other test files. Pixels stored on
+// another scale than 0..255 (binarised) get a warning naming the file and the range seen.
+func TestRobustDataProvenance(t *testing.T) {
+	dir := t.TempDir()
+	own := dataDir(t, 28, nil)
+	save := filepath.Join(dir, "own.model")
+	if _, stderr, status := runMnist(t, dir, quickWith("--data", own, "--save", save)...); status != 0 {
+		t.Fatalf("training on %s: %d %s", own, status, stderr)
+	}
+	saved, err := model.Load(save)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(saved.Meta["command"], "--data "+own) || !strings.Contains(saved.Meta["data"], "IDX files in "+own) ||
+		!strings.Contains(saved.Meta["data.source"], `"sha256"`) {
+		t.Errorf("the model file does not record its data: %v", saved.Meta)
+	}
+	stdout, stderr, status := runMnist(t, dir, "eval", "--model-file", save)
+	if status != 0 || stderr != "" || !strings.Contains(stdout, "Test data: IDX files in "+own+": 50 test samples") {
+		t.Errorf("eval on the model's own data: %d\n%s%s", status, stdout, stderr)
+	}
+	stdout, stderr, status = runMnist(t, dir, "eval", "--model-file", save, "--dataset", "mnist")
+	if status != 0 || !strings.HasPrefix(stderr, "mnist eval: warning: the model was tested on IDX files in "+own) ||
+		len(outputLines(stderr)) != 1 || !strings.Contains(stdout, "Test accuracy: ") {
+		t.Errorf("eval on MNIST: %d\n%s%s", status, stdout, stderr)
+	}
+
+	// 0/1 pixels, as binarised data is often stored.
+	binary := dataDir(t, 28, func(files map[string][]byte) {
+		for _, name := range []string{dataset.TrainImagesFile, dataset.TestImagesFile} {
+			n := 200
+			if name == dataset.TestImagesFile {
+				n = 50
+			}
+			pix := make([]byte, n*28*28)
+			for i := range pix {
+				pix[i] = byte(i / 7 % 2)
+			}
+			files[name] = gzipped(t, idxBytes(dataset.TypeUint8, []uint32{uint32(n), 28, 28}, pix))
+		}
+	})
+	_, stderr, status = runMnist(t, dir, quickWith("--data", binary)...)
+	if status != 0 || !strings.Contains(stderr, "mnist train: warning: "+filepath.Join(binary, dataset.TrainImagesFile)+": pixel values range over 0..1 only") {
+		t.Errorf("binarised data: status %d, stderr %q", status, stderr)
+	}
+}
+
+// Fashion-MNIST (Debian's dataset-fashion-mnist) trains by name, and the report and predict speak
+// in its class names.
+func TestFashionMNIST(t *testing.T) {
+	if _, _, err := dataset.Find(dataset.Spec{Name: "fashion-mnist"}); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Fashion-MNIST is missing under CI: %v", err)
+		}
+		t.Skip("Fashion-MNIST is not installed: apt-get install dataset-fashion-mnist")
+	}
+	dir := t.TempDir()
+	save := filepath.Join(dir, "fashion.model")
+	stdout, stderr, status := runMnist(t, dir, "train", "--dataset", "fashion-mnist", "--train-limit", "3000", "--epochs", "2",
+		"--hidden", "64", "--quiet", "--report", "--save", save)
+	if status != 0 || !strings.Contains(stdout, "  Ankle boot ") || !strings.Contains(stdout, " T-shirt/top ") {
+		t.Fatalf("train --dataset fashion-mnist --report: %d\n%s%s", status, stdout, stderr)
+	}
+	stdout, stderr, status = runMnist(t, dir, "predict", "--model-file", save, absPath(t, "testdata/fashion-trouser.png"))
+	if status != 0 || !strings.Contains(stdout, "fashion-trouser.png: Trouser (p=") {
+		t.Errorf("predict a photo of trousers: %d\n%s%s", status, stdout, stderr)
+	}
+}
