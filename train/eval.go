@@ -165,7 +165,9 @@ func (e *Evaluator) runBatches(n int, fill func(start, size int, x *tensor.Dense
 			return err
 		}
 		err = inf.vm.RunAll()
-		inf.vm.Reset()
+		if rerr := rewind(inf.vm); err == nil {
+			err = rerr
+		}
 		if err != nil {
 			return fmt.Errorf("evaluate: %w", err)
 		}
