@@ -18,7 +18,8 @@ import (
 // runFlags are the flags of the commands that train besides the recipe's settings: what to print
 // and keep.
 type runFlags struct {
-	History, Save, Checkpoint, Resume, PlotDir string // (the last four: 'mnist train' only)
+	History, Save, Checkpoint, Resume, PlotDir string // (these four and the profiles: 'mnist train' only)
+	CPUProfile, MemProfile                     string
 	Report, Quiet                              bool
 }
 

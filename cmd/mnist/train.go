@@ -22,9 +22,11 @@ func (f *runFlags) registerOutputs(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Checkpoint, "checkpoint", "", "save model, solver state and history here after every epoch (default with --save: FILE.ckpt)")
 	fs.StringVar(&f.Resume, "resume", "", "continue the run saved in this checkpoint up to --epochs")
 	fs.StringVar(&f.PlotDir, "plot-dir", "", "write curves.png, confusion.png, mistakes.png and weights.png into this directory")
+	fs.StringVar(&f.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof FILE)")
+	fs.StringVar(&f.MemProfile, "memprofile", "", "write a memory (allocation) profile of the run to this file")
 }
 
-func runTrain(args []string, stdout, stderr io.Writer) error {
+func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 	fs := pflag.NewFlagSet("mnist train", pflag.ContinueOnError)
 	r := train.DefaultRecipe()
 	var f runFlags
@@ -60,7 +62,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if f.Save != "" && f.Save == f.Checkpoint {
 		return cli.Usagef("--save %s: the same file as --checkpoint: the model would replace the checkpoint", f.Save)
 	}
-	for _, out := range [][2]string{{"history", f.History}, {"save", f.Save}, {"checkpoint", f.Checkpoint}} {
+	for _, out := range [][2]string{{"history", f.History}, {"save", f.Save}, {"checkpoint", f.Checkpoint}, {"cpuprofile", f.CPUProfile}, {"memprofile", f.MemProfile}} {
 		if err := cli.CheckWritable(out[0], out[1]); err != nil {
 			return err
 		}
@@ -69,6 +71,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	stopProfile, err := train.StartProfile(f.CPUProfile, f.MemProfile)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, stopProfile()) }()
 	data, err := loadData(&r, false, stderr, "mnist train")
 	if err != nil {
 		return err
