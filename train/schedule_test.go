@@ -55,7 +55,7 @@ func TestScheduleReachesSolver(t *testing.T) {
 				t.Errorf("%s epoch %d: learning rate %v, want %v", opt, i+1, tr.History[i].LearnRate, want)
 			}
 		}
-		eta, ok := solverField(tr.solver, "eta")
+		eta, ok := solverField(tr.solver.solvers[0], "eta")
 		if !ok || eta.Float() != 0.0025 {
 			t.Errorf("%s: the solver's own learning rate is %v, want 0.0025", opt, eta)
 		}

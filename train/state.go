@@ -41,7 +41,7 @@ type SolverState struct {
 
 // State returns the trainer's current state.
 func (t *Trainer) State() (State, error) {
-	ss, err := readSolverState(t.solver)
+	ss, err := readSolverState(t.solver, t.full.g.Learnables)
 	if err != nil {
 		return State{}, err
 	}
@@ -110,11 +110,13 @@ func decodeState(b []byte) (s State, err error) {
 
 // SetLearnRate changes the learning rate the solver uses from its next step on (schedules).
 func (t *Trainer) SetLearnRate(lr float64) error {
-	f, ok := solverField(t.solver, "eta")
-	if !ok {
-		return fmt.Errorf("solver %T has no learning rate field", t.solver)
+	for _, s := range t.solver.solvers {
+		f, ok := solverField(s, "eta")
+		if !ok {
+			return fmt.Errorf("solver %T has no learning rate field", s)
+		}
+		f.SetFloat(lr)
 	}
-	f.SetFloat(lr)
 	return nil
 }
 
@@ -138,59 +140,141 @@ func settable(v reflect.Value) reflect.Value {
 	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
 }
 
-func readSolverState(s G.Solver) (SolverState, error) {
-	var ss SolverState
+// A slot is what a solver keeps for one of its tensors (the two fields of its dualValue); nil
+// tensors until its first step.
+type slot [2]*tensor.Dense
+
+// solverSlots reads a solver's step count and its slots, one per tensor it updates; ok is false
+// for a solver that keeps none (plain SGD).
+func solverSlots(s G.Solver) (iter int, slots []slot, ok bool) {
 	if it, ok := solverField(s, "iter"); ok {
-		ss.Iter = int(it.Int())
+		iter = int(it.Int())
 	}
 	cache, ok := solverField(s, "cache")
 	if !ok {
-		return ss, nil // plain SGD keeps no state
+		return iter, nil, false
 	}
+	slots = make([]slot, cache.Len())
 	for i := range cache.Len() {
-		dv := cache.Index(i)
-		if dv.IsNil() {
-			ss.Slots = append(ss.Slots, [2]model.TensorData{})
-			ss.Set = append(ss.Set, false)
-			continue
-		}
-		var slot [2]model.TensorData
-		for j, name := range []string{"Value", "d"} {
-			f := settable(dv.Elem().FieldByName(name))
-			if d, ok := f.Interface().(*tensor.Dense); ok {
-				slot[j] = model.TensorDataOf(d)
+		if dv := cache.Index(i); !dv.IsNil() {
+			for j, name := range []string{"Value", "d"} {
+				slots[i][j], _ = settable(dv.Elem().FieldByName(name)).Interface().(*tensor.Dense)
 			}
 		}
-		ss.Slots = append(ss.Slots, slot)
-		ss.Set = append(ss.Set, true)
 	}
-	return ss, nil
+	return iter, slots, true
 }
 
-func writeSolverState(s G.Solver, ss SolverState, learnables G.Nodes) error {
+// setSolverSlots sets a solver's step count and slots (nil tensors: not created yet).
+func setSolverSlots(s G.Solver, iter int, slots []slot) {
 	if it, ok := solverField(s, "iter"); ok {
-		it.SetInt(int64(ss.Iter))
+		it.SetInt(int64(iter))
 	}
 	cache, ok := solverField(s, "cache")
-	if !ok || len(ss.Slots) == 0 {
-		return nil
+	if !ok {
+		return
 	}
-	slice := reflect.MakeSlice(cache.Type(), len(ss.Slots), len(ss.Slots))
-	for i, slot := range ss.Slots {
-		if !ss.Set[i] {
+	if len(slots) == 0 {
+		cache.Set(reflect.Zero(cache.Type()))
+		return
+	}
+	slice := reflect.MakeSlice(cache.Type(), len(slots), len(slots))
+	for i, sl := range slots {
+		if sl[0] == nil {
 			continue
 		}
 		dv := reflect.New(cache.Type().Elem().Elem()) // *dualValue
-		shape := learnables[i].Shape()
 		for j, name := range []string{"Value", "d"} {
-			d := tensor.New(tensor.WithShape(shape...), tensor.Of(learnables[i].Dtype()))
-			if err := slot[j].CopyInto(fmt.Sprintf("solver state %s", learnables[i].Name()), d); err != nil {
-				return fmt.Errorf("checkpoint: %w", err)
-			}
-			settable(dv.Elem().FieldByName(name)).Set(reflect.ValueOf(d))
+			settable(dv.Elem().FieldByName(name)).Set(reflect.ValueOf(sl[j]))
 		}
 		slice.Index(i).Set(dv)
 	}
 	cache.Set(slice)
+}
+
+// readSolverState gathers the solvers' slots into one per learnable, whatever the shares.
+func readSolverState(s *shardedSolver, learnables G.Nodes) (SolverState, error) {
+	var ss SolverState
+	sizes := learnableSizes(learnables)
+	full := make([]slot, len(learnables))
+	started := false
+	for k, solver := range s.solvers {
+		iter, slots, ok := solverSlots(solver)
+		ss.Iter = iter
+		if !ok || len(slots) == 0 {
+			continue
+		}
+		started = true
+		pieces := s.pieces(k, sizes)
+		if len(slots) != len(pieces) {
+			return SolverState{}, fmt.Errorf("solver share %d keeps %d slots for %d pieces", k, len(slots), len(pieces))
+		}
+		for j, p := range pieces {
+			if slots[j][0] == nil {
+				continue
+			}
+			for m := range full[p.i] {
+				if full[p.i][m] == nil {
+					full[p.i][m] = tensor.New(tensor.WithShape(learnables[p.i].Shape()...), tensor.Of(learnables[p.i].Dtype()))
+				}
+				if err := tensor.Copy(slice(full[p.i][m], p.lo, p.hi), slots[j][m]); err != nil {
+					return SolverState{}, fmt.Errorf("solver state %s: %w", learnables[p.i].Name(), err)
+				}
+			}
+		}
+	}
+	if !started {
+		return ss, nil
+	}
+	for _, sl := range full {
+		var data [2]model.TensorData
+		if sl[0] != nil {
+			data = [2]model.TensorData{model.TensorDataOf(sl[0]), model.TensorDataOf(sl[1])}
+		}
+		ss.Slots = append(ss.Slots, data)
+		ss.Set = append(ss.Set, sl[0] != nil)
+	}
+	return ss, nil
+}
+
+// writeSolverState cuts a saved state into the solvers' shares.
+func writeSolverState(s *shardedSolver, ss SolverState, learnables G.Nodes) error {
+	full := make([]slot, len(ss.Slots))
+	for i, data := range ss.Slots {
+		if !ss.Set[i] {
+			continue
+		}
+		for m := range data {
+			d := tensor.New(tensor.WithShape(learnables[i].Shape()...), tensor.Of(learnables[i].Dtype()))
+			if err := data[m].CopyInto(fmt.Sprintf("solver state %s", learnables[i].Name()), d); err != nil {
+				return fmt.Errorf("checkpoint: %w", err)
+			}
+			full[i][m] = d
+		}
+	}
+	sizes := learnableSizes(learnables)
+	for k, solver := range s.solvers {
+		var slots []slot
+		if len(full) > 0 {
+			for _, p := range s.pieces(k, sizes) {
+				var sl slot
+				if full[p.i][0] != nil {
+					for m := range sl {
+						sl[m] = slice(full[p.i][m], p.lo, p.hi).Clone().(*tensor.Dense)
+					}
+				}
+				slots = append(slots, sl)
+			}
+		}
+		setSolverSlots(solver, ss.Iter, slots)
+	}
 	return nil
+}
+
+func learnableSizes(learnables G.Nodes) []int {
+	sizes := make([]int, len(learnables))
+	for i, n := range learnables {
+		sizes[i] = n.Shape().TotalSize()
+	}
+	return sizes
 }

@@ -124,11 +124,11 @@ func newTestTrainer(t *testing.T, cfg model.Config, tc Config) *Trainer {
 // TestRMSPropRho checks that RMSProp gets rho 0.9 (Keras and PyTorch), not gorgonia's 0.999.
 func TestRMSPropRho(t *testing.T) {
 	tr := newTestTrainer(t, model.MLP(2, []int{2}, 1), Config{Optimizer: "rmsprop", Epochs: 1, BatchSize: 4})
-	decay, ok := solverField(tr.solver, "decay")
+	decay, ok := solverField(tr.solver.solvers[0], "decay")
 	if !ok || decay.Float() != 0.9 {
 		t.Fatalf("RMSProp decay = %v, want 0.9", decay)
 	}
-	eps, _ := solverField(tr.solver, "eps")
+	eps, _ := solverField(tr.solver.solvers[0], "eps")
 	if eps.Float() != 1e-7 {
 		t.Fatalf("RMSProp eps = %v, want 1e-7", eps)
 	}

@@ -49,7 +49,7 @@ type Trainer struct {
 
 	full   *step // the training graph of BatchSize samples
 	rest   *step // one of the remainder's size, made when a set needs it
-	solver G.Solver
+	solver *shardedSolver
 }
 
 // A step is a training graph and its machine.
@@ -77,7 +77,7 @@ func NewTrainer(net *model.Network, cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{Net: net, Config: cfg, Eval: NewEvaluator(net), full: full}
-	t.solver = newSolver(cfg)
+	t.solver = newShardedSolver(net.NumParams(), func() G.Solver { return newSolver(cfg) })
 	return t, nil
 }
 
@@ -300,7 +300,7 @@ func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.Rand) er
 	if loss := s.g.LossValue(); !finite(loss) {
 		return &DivergedError{Loss: loss, LearnRate: t.Config.LearnRate}
 	}
-	return t.solver.Step(G.NodesToValueGrads(s.g.Learnables))
+	return t.solver.Step(s.g.Learnables)
 }
 
 // rewind readies a machine for its next run, keeping its registers (model.Rewind); the tests

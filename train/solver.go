@@ -1,0 +1,124 @@
+package train
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// A shardedSolver runs one Gorgonia solver per share of the parameters, the shares at once, one
+// goroutine each. Gorgonia's solvers update a parameter element by element (Adam's moments, the
+// square root, the division: about fifteen passes over every parameter a step) on one core; for
+// the default MLP that is a quarter of a training step, while the other core waits. Every
+// learnable's elements are cut into Shares contiguous pieces, and piece k of every learnable goes
+// to solver k, as a tensor sharing the learnable's memory (value and gradient), so the solver
+// writes its update straight into the weights. As each element's update depends only on that
+// element's weight, gradient and the solver's state for it, the weights are bit for bit those of
+// one solver over the whole tensors (TestShardedSolverIsOneSolver), whatever the number of shares.
+//
+// Each solver keeps the state of its own pieces in order; State gathers the pieces into one
+// tensor per learnable, so checkpoints do not depend on the number of shares.
+type shardedSolver struct {
+	solvers []G.Solver
+}
+
+// minShare is the fewest parameters per share: below it, a goroutine costs more than it saves.
+const minShare = 32 << 10
+
+// newShardedSolver returns a sharded solver of solve's solvers for a model of params parameters:
+// one share per core (runtime.GOMAXPROCS), at least minShare parameters each.
+func newShardedSolver(params int, solve func() G.Solver) *shardedSolver {
+	s := &shardedSolver{solvers: make([]G.Solver, max(1, min(runtime.GOMAXPROCS(0), params/minShare)))}
+	for k := range s.solvers {
+		s.solvers[k] = solve()
+	}
+	return s
+}
+
+// piece is the elements [lo, hi) of learnable i.
+type piece struct{ i, lo, hi int }
+
+// pieces returns share k's pieces of learnables of the given sizes: the k-th of len(solvers)
+// nearly equal runs of each learnable's elements, empty runs left out.
+func (s *shardedSolver) pieces(k int, sizes []int) []piece {
+	n := len(s.solvers)
+	var p []piece
+	for i, size := range sizes {
+		lo, hi := k*size/n, (k+1)*size/n
+		if hi > lo {
+			p = append(p, piece{i, lo, hi})
+		}
+	}
+	return p
+}
+
+// Step updates the learnables: each solver its share, at once.
+func (s *shardedSolver) Step(learnables G.Nodes) error {
+	sizes := learnableSizes(learnables)
+	errs := make([]error, len(s.solvers))
+	var wg sync.WaitGroup
+	for k := range s.solvers {
+		vgs, err := s.share(k, learnables, sizes)
+		if err != nil {
+			return err
+		}
+		if len(s.solvers) == 1 {
+			return s.solvers[0].Step(vgs)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[k] = s.solvers[k].Step(vgs)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// share returns share k of the learnables as tensors over their memory.
+func (s *shardedSolver) share(k int, learnables G.Nodes, sizes []int) ([]G.ValueGrad, error) {
+	ps := s.pieces(k, sizes)
+	vgs := make([]G.ValueGrad, len(ps))
+	for j, p := range ps {
+		n := learnables[p.i]
+		g, err := n.Grad()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n.Name(), err)
+		}
+		w, ok1 := n.Value().(*tensor.Dense)
+		d, ok2 := g.(*tensor.Dense)
+		if !ok1 || !ok2 {
+			return nil, fmt.Errorf("%s: value %T and gradient %T, want dense tensors", n.Name(), n.Value(), g)
+		}
+		vgs[j] = pieceVG{w: slice(w, p.lo, p.hi), g: slice(d, p.lo, p.hi)}
+	}
+	return vgs, nil
+}
+
+// slice returns the elements [lo, hi) of t as a vector sharing t's memory.
+func slice(t *tensor.Dense, lo, hi int) *tensor.Dense {
+	var backing any
+	switch data := t.Data().(type) {
+	case []float32:
+		backing = data[lo:hi]
+	case []float64:
+		backing = data[lo:hi]
+	default:
+		panic(fmt.Sprintf("train: a learnable of %v", t.Dtype())) // model.Network only makes float32 and float64
+	}
+	return tensor.New(tensor.WithShape(hi-lo), tensor.WithBacking(backing))
+}
+
+// pieceVG is a piece of a learnable as a solver sees it.
+type pieceVG struct{ w, g *tensor.Dense }
+
+func (p pieceVG) Value() G.Value         { return p.w }
+func (p pieceVG) Grad() (G.Value, error) { return p.g, nil }
