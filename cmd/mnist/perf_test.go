@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"gorgonet/dataset"
+)
+
+// The performance figures of README, in one run on one machine:
+//
+//	go test ./cmd/mnist -run TestPerformance -v -timeout 60m \
+//	    -torch ../../../shared/bench/torch_mlp.py -baseline f586918
+//
+// (-torch is relative to cmd/mnist, where the test runs.) It builds this tree's program twice (pure
+// Go and -tags openblas, the latter only if OpenBLAS is installed) and, with -baseline REV, the
+// program of commit REV (git archive into a temporary directory), then runs, alternating:
+//
+//   - epoch time: -rounds rounds of one epoch of the default set-up (784-256-10 ReLU, dropout 0.2,
+//     Adam 0.001, batch 100, float32, all 60,000 training images) by each build, read from its
+//     --history, and by PyTorch (torch_mlp.py --hidden 256 --dropout 0.2 --bs 100 --threads 2, its
+//     own "train N s"); it prints each build's ratio of medians to PyTorch, and the pure-Go build's
+//     user time / wall time over the whole process (how busy the cores were);
+//   - time to accuracy: the default 'mnist' run with --seed 1, 2 and 3, against REV's default run
+//     with the same seeds; each whole process is timed from outside; it prints every run's test
+//     accuracy and time, the ratio of the sums of wall times, whether every run of this tree
+//     reached 0.980, and the peak RSS.
+//
+// Each process runs alone, so one side's threads (OpenBLAS spins for a while after a product) never
+// slow the other. Machines here are shared and noisy: quote the ratios, not the times. Skipped
+// without -torch, so 'go test ./...' never needs Python.
+var (
+	torchScript = flag.String("torch", "", "path of torch_mlp.py: run TestPerformance")
+	perfRounds  = flag.Int("rounds", 5, "alternating rounds of the epoch-time comparison")
+	baseline    = flag.String("baseline", "", "git revision whose default run the time to accuracy is measured against (none: not measured)")
+	torchPython = flag.String("torch-python", "/usr/bin/python3", "the python3 that has torch (Debian's python3-torch)")
+)
+
+func TestPerformance(t *testing.T) {
+	if *torchScript == "" {
+		t.Skip("no -torch script given")
+	}
+	script, err := filepath.Abs(*torchScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dataDir, err := dataset.FindMNIST("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := t.TempDir()
+	pure := filepath.Join(bin, "mnist")
+	if out, err := exec.Command("go", "build", "-o", pure, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	builds := []struct{ name, path string }{{"pure Go", pure}}
+	openblas := filepath.Join(bin, "mnist-openblas")
+	if out, err := exec.Command("go", "build", "-tags", "openblas", "-o", openblas, ".").CombinedOutput(); err != nil {
+		t.Logf("no openblas build (apt-get install libopenblas-dev): %s", firstLine(string(out)))
+	} else {
+		builds = append(builds, struct{ name, path string }{"openblas", openblas})
+	}
+
+	// Epoch time against PyTorch.
+	epoch := make([][]float64, len(builds))
+	var torch, busy []float64
+	for round := 1; round <= *perfRounds; round++ {
+		for i, b := range builds {
+			history := filepath.Join(bin, "history.csv")
+			r := timed(t, b.path, "train", "--epochs", "1", "--seed", strconv.Itoa(round), "--quiet", "--history", history)
+			epoch[i] = append(epoch[i], epochSeconds(t, history))
+			if i == 0 {
+				busy = append(busy, r.user/r.wall)
+			}
+			t.Logf("round %d: %s %.2fs (process: %.1fs wall, %.1fs user)", round, b.name, epoch[i][len(epoch[i])-1], r.wall, r.user)
+		}
+		out, err := exec.Command(*torchPython, script, dataDir, "--epochs", "1", "--hidden", "256", "--dropout", "0.2", "--bs", "100", "--threads", "2").CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", script, err, out)
+		}
+		m := regexp.MustCompile(`train ([0-9.]+)s`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("no 'train N.NNs' in PyTorch's output:\n%s", out)
+		}
+		s, _ := strconv.ParseFloat(string(m[1]), 64)
+		torch = append(torch, s)
+		t.Logf("round %d: PyTorch %.2fs", round, s)
+	}
+	for i, b := range builds {
+		fmt.Printf("epoch time of the default set-up, gorgonet (%s) / PyTorch: %.2fx (medians %.2fs / %.2fs, %d rounds)\n",
+			b.name, median(epoch[i])/median(torch), median(epoch[i]), median(torch), *perfRounds)
+	}
+	fmt.Printf("cores busy while training (pure Go, user time / wall time of the process): %.2f\n", median(busy))
+
+	if *baseline == "" {
+		return
+	}
+	// Time to accuracy against the baseline's default run.
+	old := filepath.Join(bin, "mnist-baseline")
+	src := t.TempDir()
+	archive := exec.Command("sh", "-c", fmt.Sprintf("git archive %q | tar -x -C %q", *baseline, src))
+	if out, err := archive.CombinedOutput(); err != nil {
+		t.Fatalf("git archive %s: %v\n%s", *baseline, err, out)
+	}
+	build := exec.Command("go", "build", "-o", old, "./cmd/mnist")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build of %s: %v\n%s", *baseline, err, out)
+	}
+	var ours, theirs float64
+	var peak int64
+	reached := true
+	for seed := 1; seed <= 3; seed++ {
+		a := timed(t, pure, "--seed", strconv.Itoa(seed), "--quiet")
+		b := timed(t, old, "--seed", strconv.Itoa(seed), "--quiet")
+		ours, theirs, peak = ours+a.wall, theirs+b.wall, max(peak, a.peakKB)
+		reached = reached && a.accuracy >= 0.98
+		t.Logf("seed %d: this tree %.4f in %.1fs (%d MB), %s %.4f in %.1fs", seed, a.accuracy, a.wall, a.peakKB>>10, *baseline, b.accuracy, b.wall)
+	}
+	fmt.Printf("time to accuracy, default run of this tree / of %s, seeds 1-3: %.2fx (%.1fs / %.1fs); every run >= 0.980: %v; peak RSS %d MB\n",
+		*baseline, ours/theirs, ours, theirs, reached, peak>>10)
+}
+
+// A process is one finished run of a program: its wall and user seconds, peak RSS and printed test accuracy.
+type process struct {
+	wall, user float64
+	peakKB     int64
+	accuracy   float64
+}
+
+// timed runs a program to its end and measures it; it stops the test if the program fails.
+func timed(t *testing.T, bin string, args ...string) process {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = t.TempDir()
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s", bin, strings.Join(args, " "), err, out.String())
+	}
+	r := process{wall: time.Since(start).Seconds(), user: cmd.ProcessState.UserTime().Seconds()}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		r.peakKB = ru.Maxrss
+	}
+	if m := regexp.MustCompile(`(?i)test accuracy:? *([0-9.]+)`).FindStringSubmatch(out.String()); m != nil {
+		r.accuracy, _ = strconv.ParseFloat(m[1], 64)
+	}
+	return r
+}
+
+func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
+
+// epochSeconds reads the seconds of the one epoch in a --history file.
+func epochSeconds(t *testing.T, path string) float64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("%s: %v, %d rows", path, err, len(rows))
+	}
+	s, err := strconv.ParseFloat(rows[1][5], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
