@@ -147,9 +147,11 @@ func readIDX(r io.Reader) (*IDX, error) {
 		}
 	}
 	size := int(size64)
-	// Grow the buffer as data arrives rather than trusting the header with one big allocation.
+	// Grow the buffer as data arrives rather than trusting the header with one big allocation
+	// beyond 64 MiB. bytes.Buffer reads until it has MinRead bytes free: with less room left after
+	// the payload it would double the buffer just to see the end of the file.
 	var buf bytes.Buffer
-	buf.Grow(min(size, 64<<20) + 1)
+	buf.Grow(min(size, 64<<20) + bytes.MinRead)
 	n, err := io.Copy(&buf, io.LimitReader(r, int64(size)+1))
 	if err != nil {
 		return nil, err
