@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"io"
 	"math"
 
@@ -182,6 +183,24 @@ func alphaPlane(img image.Image) []uint8 {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	alpha := make([]uint8, w*h)
+	switch m := img.(type) {
+	case *image.RGBA:
+		for y := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := range w {
+				alpha[y*w+x] = row[4*x+3]
+			}
+		}
+		return alpha
+	case *image.NRGBA:
+		for y := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := range w {
+				alpha[y*w+x] = row[4*x+3]
+			}
+		}
+		return alpha
+	}
 	for y := range h {
 		for x := range w {
 			_, _, _, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
@@ -209,20 +228,50 @@ func grayOnWhite(img image.Image) []uint8 {
 				gray[y*w+x] = m.Y[m.YOffset(b.Min.X+x, b.Min.Y+y)]
 			}
 		}
+	case *image.RGBA: // PNG true colour, premultiplied: read in place, as color.RGBA.RGBA would
+		for y := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := range w {
+				p := row[4*x : 4*x+4]
+				gray[y*w+x] = lumaOnWhite(uint32(p[0])*0x101, uint32(p[1])*0x101, uint32(p[2])*0x101, uint32(p[3])*0x101)
+			}
+		}
+	case *image.NRGBA: // PNG true colour with alpha: premultiplied as color.NRGBA.RGBA does
+		for y := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := range w {
+				p := row[4*x : 4*x+4]
+				gray[y*w+x] = lumaOnWhite(color.NRGBA{p[0], p[1], p[2], p[3]}.RGBA())
+			}
+		}
+	case *image.Paletted: // PNG and GIF palettes: each colour's grey level once
+		var levels [256]uint8
+		for i, c := range m.Palette {
+			levels[i] = lumaOnWhite(c.RGBA())
+		}
+		for y := range h {
+			row := m.Pix[m.PixOffset(b.Min.X, b.Min.Y+y):]
+			for x := range w {
+				gray[y*w+x] = levels[row[x]] // an index past the palette: black, as image/png pads it
+			}
+		}
 	default:
 		for y := range h {
 			for x := range w {
-				r, g, bl, a := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
-				// The colours are alpha-premultiplied: white shows through with weight 1-a. A
-				// colour above its alpha is not a valid premultiplied colour; clamping it also
-				// keeps the sums below from overflowing.
-				white := 0xffff - a
-				r, g, bl = min(r, a)+white, min(g, a)+white, min(bl, a)+white
-				gray[y*w+x] = uint8((19595*r + 38470*g + 7471*bl + 1<<15) >> 24)
+				gray[y*w+x] = lumaOnWhite(img.At(b.Min.X+x, b.Min.Y+y).RGBA())
 			}
 		}
 	}
 	return gray
+}
+
+// lumaOnWhite is the grey level of an alpha-premultiplied 16-bit colour composited on white.
+func lumaOnWhite(r, g, bl, a uint32) uint8 {
+	// White shows through with weight 1-a. A colour above its alpha is not a valid premultiplied
+	// colour; clamping it also keeps the sums below from overflowing.
+	white := 0xffff - a
+	r, g, bl = min(r, a)+white, min(g, a)+white, min(bl, a)+white
+	return uint8((19595*r + 38470*g + 7471*bl + 1<<15) >> 24)
 }
 
 // borderMedian returns the median grey level of the pixels on the edge of a w x h image.

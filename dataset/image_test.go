@@ -14,8 +14,10 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -929,5 +931,50 @@ func TestTooLarge(t *testing.T) {
 		if got := tooLarge(c.w, c.h); got != c.want {
 			t.Errorf("tooLarge(%d, %d) = %v, want %v", c.w, c.h, got, c.want)
 		}
+	}
+}
+
+// opaqueType hides an image's concrete type, so grayOnWhite and alphaPlane take their generic
+// path (image.At for every pixel).
+type opaqueType struct{ image.Image }
+
+// The fast paths for RGBA, NRGBA and paletted pictures read every pixel exactly as image.At
+// would: the same grey level composited on white and the same alpha, for every colour and
+// opacity, in a sub-image whose bounds do not start at 0.
+func TestGrayOnWhiteFastPaths(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	r := image.Rect(0, 0, 40, 30)
+	rgba, nrgba := image.NewRGBA(r), image.NewNRGBA(r)
+	colors := make(color.Palette, 200)
+	for i := range colors {
+		colors[i] = color.NRGBA{uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256)), uint8(rng.IntN(256))}
+	}
+	paletted := image.NewPaletted(r, colors)
+	for i := range rgba.Pix {
+		rgba.Pix[i], nrgba.Pix[i] = uint8(rng.IntN(256)), uint8(rng.IntN(256))
+	}
+	for i := range paletted.Pix {
+		paletted.Pix[i] = uint8(rng.IntN(len(colors)))
+	}
+	sub := image.Rect(3, 5, 37, 28)
+	for _, img := range []interface {
+		image.Image
+		SubImage(image.Rectangle) image.Image
+	}{rgba, nrgba, paletted} {
+		for _, m := range []image.Image{img, img.SubImage(sub)} {
+			name := fmt.Sprintf("%T %v", m, m.Bounds())
+			fast, slow := grayOnWhite(m), grayOnWhite(opaqueType{m})
+			if !slices.Equal(fast, slow) {
+				t.Errorf("%s: grayOnWhite's fast path differs from image.At's colours", name)
+			}
+			if _, ok := m.(*image.Paletted); !ok && !slices.Equal(alphaPlane(m), alphaPlane(opaqueType{m})) {
+				t.Errorf("%s: alphaPlane's fast path differs from image.At's alpha", name)
+			}
+		}
+	}
+	// An index past the palette (image.At panics) reads as black, as image/png pads palettes.
+	paletted.Pix[0] = 250
+	if g := grayOnWhite(paletted); g[0] != 0 {
+		t.Errorf("a pixel past the palette: grey level %d, want 0 (black)", g[0])
 	}
 }
