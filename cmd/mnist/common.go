@@ -74,17 +74,6 @@ func runLine(t *train.Trainer, trainSet, valSet, testSet *dataset.Set) string {
 	return fmt.Sprintf("Training %s; data: %d train, %d validation, %d test", t, trainSet.Len(), val, testSet.Len())
 }
 
-// checkPlotDir makes --plot-dir when missing, before any training, or refuses it.
-func checkPlotDir(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	if err := model.PrepareDir(dir); err != nil {
-		return cli.Usagef("--plot-dir %s: %v", dir, err)
-	}
-	return nil
-}
-
 // report draws the pictures (with --plot-dir), prints the classification report (with --report)
 // and ends with the test accuracy: the end of 'mnist train' and 'mnist eval'.
 func report(w io.Writer, plotDir string, withReport bool, h train.History, test *dataset.Set, r *train.Result, net *model.Network, names []string) error {

@@ -66,7 +66,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, p := range [][2]string{{"out", *out}, {"save-best", *saveBest}} {
-		if err := cli.CheckWritable(p[0], p[1]); err != nil {
+		if err := train.CheckOutput(p[0], p[1]); err != nil {
 			return err
 		}
 	}
@@ -98,7 +98,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		if *out != "" {
 			msg += fmt.Sprintf("; results in %s; continue with the same command and --resume", *out)
 		}
-		return &cli.InterruptedError{Signal: sig, Msg: msg}
+		return &train.InterruptedError{Signal: sig, Msg: msg}
 	case errors.As(err, &csvErr):
 		return fmt.Errorf("--out %w", err)
 	case err != nil:

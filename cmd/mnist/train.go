@@ -63,11 +63,11 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 		return cli.Usagef("--save %s: the same file as --checkpoint: the model would replace the checkpoint", f.Save)
 	}
 	for _, out := range [][2]string{{"history", f.History}, {"save", f.Save}, {"checkpoint", f.Checkpoint}, {"cpuprofile", f.CPUProfile}, {"memprofile", f.MemProfile}} {
-		if err := cli.CheckWritable(out[0], out[1]); err != nil {
+		if err := train.CheckOutput(out[0], out[1]); err != nil {
 			return err
 		}
 	}
-	if err := checkPlotDir(f.PlotDir); err != nil {
+	if err := train.CheckOutputDir("plot-dir", f.PlotDir); err != nil {
 		return err
 	}
 
@@ -167,13 +167,13 @@ func resumeFlags(fs *pflag.FlagSet, r *train.Recipe, path string) (*train.Checkp
 func interrupted(sig os.Signal, ckpt *train.Checkpointer, epochs, done int, save string) error {
 	path, err := ckpt.Keep("mnist.ckpt")
 	if errors.Is(err, train.ErrNoEpoch) {
-		return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v before the first epoch finished; nothing to save", sig)}
+		return &train.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v before the first epoch finished; nothing to save", sig)}
 	} else if err != nil {
 		return fmt.Errorf("interrupted by %v; saving the checkpoint failed: %w", sig, err)
 	}
 	if save != "" {
 		save = " --save " + save
 	}
-	return &cli.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v after %d finished epochs; checkpoint saved to %s; continue with: mnist train --resume %s --epochs %d%s",
+	return &train.InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v after %d finished epochs; checkpoint saved to %s; continue with: mnist train --resume %s --epochs %d%s",
 		sig, done, path, path, epochs, save)}
 }

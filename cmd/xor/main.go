@@ -88,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return model.WriteGraph(stdout, net, format)
 	}
-	if err := cli.CheckWritable("plot", *plotPath); err != nil {
+	if err := train.CheckOutput("plot", *plotPath); err != nil {
 		return err
 	}
 
