@@ -64,8 +64,10 @@ type Setting struct {
 	}
 }
 
-// Settings returns r's settings, bound to r's fields, in the order of a help text.
-func (r *Recipe) Settings() []Setting {
+// Settings returns r's settings, bound to r's fields, in the order of a help text: every one, or
+// those named (a program offers the settings that mean something for its data as flags). A name
+// that is no setting's is left out.
+func (r *Recipe) Settings(names ...string) []Setting {
 	s := []Setting{
 		{"model", "model: perceptron (single layer, softmax regression) or mlp", str(r, "model", &r.Model)},
 		{"hidden", "hidden layer sizes of the mlp, comma separated (e.g. 512,256)", str(r, "hidden", &r.Hidden)},
@@ -90,6 +92,9 @@ func (r *Recipe) Settings() []Setting {
 		{"dataset", "known data set: " + strings.Join(dataset.KnownNames(), ", ") + " (default: what --data holds, else mnist)", str(r, "dataset", &r.Dataset)},
 		{"data", "directory of IDX files (default: the data set's usual places; $MNIST_DIR, else the bundled MNIST)", str(r, "data", &r.DataDir)},
 		{"classes", "class names, comma separated (default: the data's own, from classes.txt beside it or the known data set)", str(r, "classes", &r.ClassNames)},
+	}
+	if len(names) > 0 {
+		s = slices.DeleteFunc(s, func(s Setting) bool { return !slices.Contains(names, s.Name) })
 	}
 	return s
 }
@@ -179,6 +184,13 @@ func (r *Recipe) Args() []string {
 		}
 	}
 	return args
+}
+
+// CommandLine returns the command that reproduces r: the program's command (such as "mnist",
+// "train") followed by Args, separated by spaces: "mnist train --hidden 512 --lr 0.002". Values
+// are not quoted for a shell.
+func (r *Recipe) CommandLine(command ...string) string {
+	return strings.Join(append(slices.Clone(command), r.Args()...), " ")
 }
 
 // settingOf maps the fields of model.Config and Config to the settings that set them.

@@ -164,6 +164,44 @@ func TestRecipeSettings(t *testing.T) {
 	}
 }
 
+// Settings of names are those settings, in Settings order, bound to the recipe; names that are
+// no setting's are left out.
+func TestRecipeSettingsNamed(t *testing.T) {
+	r := DefaultRecipe()
+	var names []string
+	for _, s := range r.Settings("seed", "nope", "lr", "hidden") {
+		names = append(names, s.Name)
+		if err := s.Value.Set(map[string]string{"seed": "9", "lr": "0.5", "hidden": "7"}[s.Name]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []string{"hidden", "lr", "seed"}; !slices.Equal(names, want) {
+		t.Errorf("Settings(seed, nope, lr, hidden) = %v, want %v", names, want)
+	}
+	if r.Seed != 9 || r.LearnRate != 0.5 || r.Hidden != "7" || !r.Given("lr") {
+		t.Errorf("the named settings are not bound to the recipe: %+v", r)
+	}
+	if n := len(r.Settings()); n != 23 {
+		t.Errorf("Settings() has %d settings, want all 23", n)
+	}
+}
+
+// CommandLine is the command, then the settings that differ from the defaults.
+func TestRecipeCommandLine(t *testing.T) {
+	r := DefaultRecipe()
+	if got := r.CommandLine("mnist", "train"); got != "mnist train" {
+		t.Errorf("default: %q", got)
+	}
+	_ = r.Set("model", "perceptron")
+	_ = r.Set("lr", "0.01")
+	if got, want := r.CommandLine("mnist", "train"), "mnist train --model perceptron --dropout 0 --lr 0.01"; got != want {
+		t.Errorf("CommandLine = %q, want %q", got, want)
+	}
+	if got, want := r.CommandLine(), "--model perceptron --dropout 0 --lr 0.01"; got != want {
+		t.Errorf("without a command: %q, want %q", got, want)
+	}
+}
+
 // FuzzParseSizes: any --hidden value gives either sizes in [1, MaxLayerSize], one per comma
 // separated field, that format and parse back the same, or an error; never a panic.
 func FuzzParseSizes(f *testing.F) {

@@ -31,10 +31,8 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 
 // addRecipe makes the settings of r a flag of fs: those named, or every one.
 func addRecipe(fs *pflag.FlagSet, r *train.Recipe, names ...string) {
-	for _, s := range r.Settings() {
-		if len(names) == 0 || slices.Contains(names, s.Name) {
-			fs.Var(s.Value, s.Name, s.Usage)
-		}
+	for _, s := range r.Settings(names...) {
+		fs.Var(s.Value, s.Name, s.Usage)
 	}
 }
 
@@ -47,11 +45,6 @@ func loadData(r *train.Recipe, testOnly bool, stderr io.Writer, prog string) (*d
 		}
 	}
 	return d, err
-}
-
-// commandLine returns the 'mnist train' command that reproduces r.
-func commandLine(r *train.Recipe) string {
-	return strings.Join(append([]string{"mnist", "train"}, r.Args()...), " ")
 }
 
 // newTrainer returns the trainer of a new run of r, or of the run ck continues (to r's epochs).

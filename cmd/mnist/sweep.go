@@ -108,7 +108,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	_ = sweep.WriteTable(stdout, rs.Space.Names, res.Trials)
 	best, _ := rs.Recipe(res.Trials[0].Values)
 	if *saveBest != "" {
-		saved, err := res.SaveBest(*saveBest, map[string]string{"command": commandLine(&best), "epochs": fmt.Sprint(res.Trials[0].Epochs),
+		saved, err := res.SaveBest(*saveBest, map[string]string{"command": best.CommandLine("mnist", "train"), "epochs": fmt.Sprint(res.Trials[0].Epochs),
 			"best_val_acc": fmt.Sprintf("%.4f", res.Trials[0].BestValAcc)})
 		if err != nil {
 			return err
@@ -116,6 +116,6 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		msg := map[bool]string{true: "Saved the best model to %s\n", false: "The best trial was trained by an earlier run (--resume), so --save-best saved nothing: run the command below with --save %s\n"}
 		fmt.Fprintf(stdout, msg[saved], *saveBest)
 	}
-	fmt.Fprintf(stdout, "Best (val acc %.4f): %s\n", res.Trials[0].BestValAcc, commandLine(&best))
+	fmt.Fprintf(stdout, "Best (val acc %.4f): %s\n", res.Trials[0].BestValAcc, best.CommandLine("mnist", "train"))
 	return nil
 }

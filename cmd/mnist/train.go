@@ -145,7 +145,7 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 func runMeta(r *train.Recipe, d *dataset.Data, epochs int) map[string]string {
 	meta := r.Meta()
 	maps.Copy(meta, train.DataMeta(d))
-	meta["command"], meta["epochs"] = commandLine(r), fmt.Sprint(epochs)
+	meta["command"], meta["epochs"] = r.CommandLine("mnist", "train"), fmt.Sprint(epochs)
 	return meta
 }
 

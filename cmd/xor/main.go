@@ -48,10 +48,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&format, "format", format, "with 'xor graph': dot (Graphviz, every node) or mermaid (the layers)")
 	}
 	only := fs.String("model", "", "train only this model: perceptron or mlp (default: both, compared)")
-	for _, s := range r.Settings() { // the recipe's settings that mean something for XOR
-		if slices.Contains([]string{"hidden", "activation", "loss", "optimizer", "lr", "epochs", "l2", "seed"}, s.Name) {
-			fs.Var(s.Value, s.Name, s.Usage)
-		}
+	// The recipe's settings that mean something for XOR.
+	for _, s := range r.Settings("hidden", "activation", "loss", "optimizer", "lr", "epochs", "l2", "seed") {
+		fs.Var(s.Value, s.Name, s.Usage)
 	}
 	quiet := fs.Bool("quiet", false, "no progress bar (shown only on a terminal; the loss lines and results are always printed)")
 	plotPath := fs.String("plot", "", "draw the decision boundary of each trained model into this PNG file")
