@@ -201,8 +201,8 @@ var settingOf = map[string]string{
 	"Schedule.StepEvery": "lr-step-every", "Schedule.StepGamma": "lr-step-gamma", "Schedule.Warmup": "lr-warmup",
 }
 
-// A SettingError reports a setting of a Recipe that is not valid, or an output path
-// (CheckOutput) that cannot be: its name, its value as text and what is wrong. Error prints it as a flag: "--dropout 1.5: must be between 0 and 1".
+// A SettingError reports a setting of a Recipe that is not valid, or a file of a Run or an output
+// path (CheckOutput) that cannot be: its name, its value as text and what is wrong. Error prints it as a flag: "--dropout 1.5: must be between 0 and 1".
 type SettingError struct {
 	Setting, Value, Reason string
 }

@@ -47,26 +47,6 @@ func loadData(r *train.Recipe, testOnly bool, stderr io.Writer, prog string) (*d
 	return d, err
 }
 
-// newTrainer returns the trainer of a new run of r, or of the run ck continues (to r's epochs).
-func newTrainer(ck *train.Checkpoint, r *train.Recipe, inputs, classes int, resume string) (*train.Trainer, error) {
-	if ck == nil {
-		return r.NewTrainer(inputs, classes)
-	}
-	if ck.Net.Inputs != inputs {
-		return nil, fmt.Errorf("--resume %s: the model takes %d inputs, the data has %d", resume, ck.Net.Inputs, inputs)
-	}
-	return train.Resume(ck, r.Epochs)
-}
-
-// runLine is the first line of a run.
-func runLine(t *train.Trainer, trainSet, valSet, testSet *dataset.Set) string {
-	val := 0
-	if valSet != nil {
-		val = valSet.Len()
-	}
-	return fmt.Sprintf("Training %s; data: %d train, %d validation, %d test", t, trainSet.Len(), val, testSet.Len())
-}
-
 // report draws the pictures (with --plot-dir), prints the classification report (with --report)
 // and ends with the test accuracy: the end of 'mnist train' and 'mnist eval'.
 func report(w io.Writer, plotDir string, withReport bool, h train.History, test *dataset.Set, r *train.Result, net *model.Network, names []string) error {
