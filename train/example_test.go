@@ -59,6 +59,28 @@ func ExampleNewReport() {
 	// weighted avg     0.7143     0.7143     0.7143          7
 }
 
+// The truth table of the xor command's MLP (XORRecipe), trained with one sigmoid output.
+func ExampleEvaluator_WriteTruthTable() {
+	r := train.XORRecipe()
+	trainer, err := r.NewTrainer(2, 1)
+	if err != nil {
+		panic(err)
+	}
+	xor := dataset.XOR()
+	if err := trainer.Fit(context.Background(), xor, nil); err != nil {
+		panic(err)
+	}
+	if err := trainer.Eval.WriteTruthTable(os.Stdout, xor); err != nil {
+		panic(err)
+	}
+	// Output:
+	//  x1  x2  target  output  class
+	//   0   0       0   0.000      0
+	//   0   1       1   1.000      1
+	//   1   0       1   1.000      1
+	//   1   1       0   0.000      0
+}
+
 // A Run as a program makes one: its settings checked and its data found before any work (a
 // program passes its flag set's Changed to Prepare, so that the Recipe is taken from a checkpoint
 // to Resume), checkpointed after every epoch (to Save + ".ckpt", removed once the model is

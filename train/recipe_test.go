@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"gorgonet/dataset"
 	"gorgonet/model"
 )
 
@@ -199,6 +201,35 @@ func TestRecipeCommandLine(t *testing.T) {
 	}
 	if got, want := r.CommandLine(), "--model perceptron --dropout 0 --lr 0.01"; got != want {
 		t.Errorf("without a command: %q, want %q", got, want)
+	}
+}
+
+// XORRecipe's MLP learns XOR with one output, and its perceptron cannot (at most 3 of 4 right);
+// seeds 1 to 20 run in cmd/xor's TestEverySeed.
+func TestXORRecipe(t *testing.T) {
+	xor := dataset.XOR()
+	for seed := uint64(1); seed <= 3; seed++ {
+		for _, kind := range []string{"mlp", "perceptron"} {
+			r := XORRecipe()
+			r.Model, r.Seed = kind, seed
+			tr, err := r.NewTrainer(2, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tr.Fit(context.Background(), xor, nil); err != nil {
+				t.Fatal(err)
+			}
+			res, err := tr.Eval.Evaluate(xor)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if learned := res.Accuracy == 1; learned != (kind == "mlp") {
+				t.Errorf("%s, seed %d: accuracy %v", kind, seed, res.Accuracy)
+			}
+			if tr.Net.Loss != model.BCE || tr.Net.String() != map[string]string{"mlp": "mlp 2-4-1 tanh", "perceptron": "perceptron 2-1"}[kind]+" loss=bce float64" {
+				t.Errorf("%s: network %s", kind, tr.Net)
+			}
+		}
 	}
 }
 
