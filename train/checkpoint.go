@@ -124,7 +124,7 @@ func Resume(c *Checkpoint, epochs int) (*Trainer, error) {
 // A Checkpointer keeps a run's checkpoint of the last finished epoch: call Epoch from
 // Trainer.OnEpoch. It writes the checkpoint to Path after every epoch (atomically, so a crash
 // leaves the previous one) and keeps its bytes, so that a run interrupted later can still save
-// the last finished epoch (SaveLast) even without a Path.
+// the last finished epoch (Keep) even without a Path.
 type Checkpointer struct {
 	Path string                   // written after every epoch; "" keeps the checkpoint in memory only
 	Meta func() map[string]string // the metadata of each checkpoint; nil for none

@@ -17,6 +17,10 @@
 //     keep in checkpoints; Config and model.Config validate them.
 //   - Checkpoint, Checkpointer and Resume keep a run (network, solver state, history, the
 //     caller's metadata) in a model file after every epoch and continue it bit for bit.
+//   - Run is a Recipe's run as a program makes one: new or resumed from a checkpoint file,
+//     checkpointed every epoch, saved at the end, and, stopped by a signal, keeping its last
+//     epoch and saying how to go on (InterruptedError). CheckOutput refuses an output path
+//     before any work.
 //   - Evaluator, Result, Report and Confusion measure a network: accuracy, loss, per-class
 //     precision, recall and F1 like scikit-learn's classification_report; Evaluator.Predict gives
 //     model.Predict's answer for every sample.

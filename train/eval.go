@@ -1,7 +1,9 @@
 package train
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"math"
 
 	G "gorgonia.org/gorgonia"
@@ -298,4 +300,32 @@ func (e *Evaluator) PredictRows(rows [][]float64) ([]model.Prediction, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// WriteTruthTable writes the truth table of the network on s, a small set such as dataset.XOR: a
+// header, then one line per sample with its stored values (columns x1, x2, ...), its label
+// (target), the probability the network gives class 1 (output: the sigmoid of a single output,
+// else the softmax's second) and the predicted class (model.Predict):
+//
+//	x1  x2  target  output  class
+//	 0   1       1   0.996      1
+//
+// Errors are Predict's and w's.
+func (e *Evaluator) WriteTruthTable(w io.Writer, s *dataset.Set) error {
+	preds, err := e.Predict(s)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriter(w)
+	for i := range s.Features {
+		fmt.Fprintf(bw, "%3s ", fmt.Sprintf("x%d", i+1))
+	}
+	fmt.Fprintf(bw, "%7s %7s %6s\n", "target", "output", "class")
+	for i, p := range preds {
+		for _, x := range s.Sample(i) {
+			fmt.Fprintf(bw, "%3d ", x)
+		}
+		fmt.Fprintf(bw, "%7d %7.3f %6d\n", s.Labels[i], p.ProbOf(1), p.Class)
+	}
+	return bw.Flush()
 }

@@ -3,8 +3,10 @@ package train
 import (
 	"context"
 	"errors"
+	"io"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"gorgonet/dataset"
@@ -377,5 +379,47 @@ func TestEvaluateRefusesNonFiniteOutputs(t *testing.T) {
 	}
 	if _, err := ev.PredictPixels([]uint8{255, 0}); !errors.Is(err, model.ErrNonFiniteOutput) {
 		t.Errorf("PredictPixels of a NaN model: %v", err)
+	}
+}
+
+// The truth table of networks with weights set by hand: the inputs, the target, the probability
+// of class 1 (a single output's sigmoid, or the softmax's second) and the class, in columns.
+func TestWriteTruthTable(t *testing.T) {
+	three := &dataset.Set{Name: "and3", Data: []uint8{0, 0, 1, 1, 1, 1}, Labels: []uint8{0, 1}, Features: 3, Classes: 2, Scale: 1}
+	for _, c := range []struct {
+		cfg     model.Config
+		weights map[string][]float64
+		set     *dataset.Set
+		want    string
+	}{
+		// logit 2·x1 - x2 - 0.5: σ(-0.5) = 0.378, σ(-1.5) = 0.182, σ(1.5) = 0.818, σ(0.5) = 0.622.
+		{model.Perceptron(2, 1), map[string][]float64{"output.W": {2, -1}, "output.b": {-0.5}}, dataset.XOR(),
+			" x1  x2  target  output  class\n" +
+				"  0   0       0   0.378      0\n" +
+				"  0   1       1   0.182      0\n" +
+				"  1   0       1   0.818      1\n" +
+				"  1   1       0   0.622      1\n"},
+		// logits (0, x1 + x2 + x3 - 2): P(class 1) = σ(-1) = 0.269, then σ(1) = 0.731.
+		{model.Perceptron(3, 2), map[string][]float64{"output.W": {0, 1, 0, 1, 0, 1}, "output.b": {0, -2}}, three,
+			" x1  x2  x3  target  output  class\n" +
+				"  0   0   1       0   0.269      0\n" +
+				"  1   1   1       1   0.731      1\n"},
+	} {
+		c.cfg.Dtype = tensor.Float64
+		net := fixNet(t, c.cfg, 1)
+		for _, p := range net.Params() {
+			copy(p.Value.Data().([]float64), c.weights[p.Name])
+		}
+		var b strings.Builder
+		if err := NewEvaluator(net).WriteTruthTable(&b, c.set); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != c.want {
+			t.Errorf("%s: truth table\n%s\nwant\n%s", net, b.String(), c.want)
+		}
+	}
+	net := fixNet(t, model.Perceptron(3, 2), 1)
+	if err := NewEvaluator(net).WriteTruthTable(io.Discard, dataset.XOR()); err == nil {
+		t.Error("a 3-input network on XOR's 2 features: no error")
 	}
 }

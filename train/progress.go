@@ -65,7 +65,7 @@ func (p *Progress) Done() {
 }
 
 // SignalContext returns a context cancelled by SIGINT or SIGTERM, for Fit to stop between batches
-// (ErrInterrupted) so that the program can keep the last finished epoch (Checkpointer.SaveLast),
+// (ErrInterrupted) so that the program can keep the last finished epoch (Run.Interrupted, Checkpointer.Keep),
 // and a function that reports which signal arrived (nil if none) and releases the handler. After
 // the first signal the default behaviour returns, so a second Ctrl-C kills the process at once.
 func SignalContext(parent context.Context) (context.Context, func() os.Signal) {

@@ -31,10 +31,8 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 
 // addRecipe makes the settings of r a flag of fs: those named, or every one.
 func addRecipe(fs *pflag.FlagSet, r *train.Recipe, names ...string) {
-	for _, s := range r.Settings() {
-		if len(names) == 0 || slices.Contains(names, s.Name) {
-			fs.Var(s.Value, s.Name, s.Usage)
-		}
+	for _, s := range r.Settings(names...) {
+		fs.Var(s.Value, s.Name, s.Usage)
 	}
 }
 
@@ -47,42 +45,6 @@ func loadData(r *train.Recipe, testOnly bool, stderr io.Writer, prog string) (*d
 		}
 	}
 	return d, err
-}
-
-// commandLine returns the 'mnist train' command that reproduces r.
-func commandLine(r *train.Recipe) string {
-	return strings.Join(append([]string{"mnist", "train"}, r.Args()...), " ")
-}
-
-// newTrainer returns the trainer of a new run of r, or of the run ck continues (to r's epochs).
-func newTrainer(ck *train.Checkpoint, r *train.Recipe, inputs, classes int, resume string) (*train.Trainer, error) {
-	if ck == nil {
-		return r.NewTrainer(inputs, classes)
-	}
-	if ck.Net.Inputs != inputs {
-		return nil, fmt.Errorf("--resume %s: the model takes %d inputs, the data has %d", resume, ck.Net.Inputs, inputs)
-	}
-	return train.Resume(ck, r.Epochs)
-}
-
-// runLine is the first line of a run.
-func runLine(t *train.Trainer, trainSet, valSet, testSet *dataset.Set) string {
-	val := 0
-	if valSet != nil {
-		val = valSet.Len()
-	}
-	return fmt.Sprintf("Training %s; data: %d train, %d validation, %d test", t, trainSet.Len(), val, testSet.Len())
-}
-
-// checkPlotDir makes --plot-dir when missing, before any training, or refuses it.
-func checkPlotDir(dir string) error {
-	if dir == "" {
-		return nil
-	}
-	if err := model.PrepareDir(dir); err != nil {
-		return cli.Usagef("--plot-dir %s: %v", dir, err)
-	}
-	return nil
 }
 
 // report draws the pictures (with --plot-dir), prints the classification report (with --report)

@@ -8,6 +8,7 @@ import (
 
 	"gorgonet/cmd/internal/cli"
 	"gorgonet/model/onnx"
+	"gorgonet/train"
 )
 
 // runExport is 'mnist export --model-file FILE --out FILE.onnx'.
@@ -25,7 +26,7 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	}
 	saved, err := loadModel(*file)
 	if err == nil {
-		err = cli.CheckWritable("out", *out)
+		err = train.CheckOutput("out", *out)
 	}
 	if err != nil {
 		return err

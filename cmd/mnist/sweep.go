@@ -66,7 +66,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	for _, p := range [][2]string{{"out", *out}, {"save-best", *saveBest}} {
-		if err := cli.CheckWritable(p[0], p[1]); err != nil {
+		if err := train.CheckOutput(p[0], p[1]); err != nil {
 			return err
 		}
 	}
@@ -98,7 +98,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		if *out != "" {
 			msg += fmt.Sprintf("; results in %s; continue with the same command and --resume", *out)
 		}
-		return &cli.InterruptedError{Signal: sig, Msg: msg}
+		return &train.InterruptedError{Signal: sig, Msg: msg}
 	case errors.As(err, &csvErr):
 		return fmt.Errorf("--out %w", err)
 	case err != nil:
@@ -108,7 +108,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	_ = sweep.WriteTable(stdout, rs.Space.Names, res.Trials)
 	best, _ := rs.Recipe(res.Trials[0].Values)
 	if *saveBest != "" {
-		saved, err := res.SaveBest(*saveBest, map[string]string{"command": commandLine(&best), "epochs": fmt.Sprint(res.Trials[0].Epochs),
+		saved, err := res.SaveBest(*saveBest, map[string]string{"command": best.CommandLine("mnist", "train"), "epochs": fmt.Sprint(res.Trials[0].Epochs),
 			"best_val_acc": fmt.Sprintf("%.4f", res.Trials[0].BestValAcc)})
 		if err != nil {
 			return err
@@ -116,6 +116,6 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		msg := map[bool]string{true: "Saved the best model to %s\n", false: "The best trial was trained by an earlier run (--resume), so --save-best saved nothing: run the command below with --save %s\n"}
 		fmt.Fprintf(stdout, msg[saved], *saveBest)
 	}
-	fmt.Fprintf(stdout, "Best (val acc %.4f): %s\n", res.Trials[0].BestValAcc, commandLine(&best))
+	fmt.Fprintf(stdout, "Best (val acc %.4f): %s\n", res.Trials[0].BestValAcc, best.CommandLine("mnist", "train"))
 	return nil
 }

@@ -44,7 +44,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := cli.ParseCommand(fs, args, stdout, "mnist eval --model-file FILE [flags]\n\nEvaluates a saved model on the test set.", false); err != nil {
 		return err
 	}
-	if err := checkPlotDir(*plotDir); err != nil {
+	if err := train.CheckOutputDir("plot-dir", *plotDir); err != nil {
 		return err
 	}
 	saved, err := loadModel(*file)

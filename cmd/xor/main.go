@@ -24,15 +24,6 @@ import (
 	"gorgonet/train/plot"
 )
 
-// xorRecipe returns the defaults of xor, in one place. A 2-4-1 tanh MLP with binary cross-entropy
-// and Adam at 0.1 learns XOR in a few hundred full-batch steps for every seed tried (1 to 20, see
-// the tests).
-func xorRecipe() train.Recipe {
-	r := train.DefaultRecipe()
-	r.Hidden, r.Activation, r.Dropout, r.Dtype, r.LearnRate, r.Epochs, r.BatchSize = "4", "tanh", 0, "float64", 0.1, 500, 4
-	return r
-}
-
 func main() {
 	model.UseFastBLAS()
 	os.Exit(cli.Exit(os.Stderr, "xor", "Run 'xor --help' for usage.", run(os.Args[1:], os.Stdout, os.Stderr)))
@@ -40,7 +31,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("xor", pflag.ContinueOnError)
-	r := xorRecipe()
+	r := train.XORRecipe() // a 2-4-1 tanh MLP that learns XOR for every seed from 1 to 20 (see the tests)
 	graph := len(args) > 0 && args[0] == "graph"
 	format := "dot"
 	if graph {
@@ -48,10 +39,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fs.StringVar(&format, "format", format, "with 'xor graph': dot (Graphviz, every node) or mermaid (the layers)")
 	}
 	only := fs.String("model", "", "train only this model: perceptron or mlp (default: both, compared)")
-	for _, s := range r.Settings() { // the recipe's settings that mean something for XOR
-		if slices.Contains([]string{"hidden", "activation", "loss", "optimizer", "lr", "epochs", "l2", "seed"}, s.Name) {
-			fs.Var(s.Value, s.Name, s.Usage)
-		}
+	// The recipe's settings that mean something for XOR.
+	for _, s := range r.Settings("hidden", "activation", "loss", "optimizer", "lr", "epochs", "l2", "seed") {
+		fs.Var(s.Value, s.Name, s.Usage)
 	}
 	quiet := fs.Bool("quiet", false, "no progress bar (shown only on a terminal; the loss lines and results are always printed)")
 	plotPath := fs.String("plot", "", "draw the decision boundary of each trained model into this PNG file")
@@ -88,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return model.WriteGraph(stdout, net, format)
 	}
-	if err := cli.CheckWritable("plot", *plotPath); err != nil {
+	if err := train.CheckOutput("plot", *plotPath); err != nil {
 		return err
 	}
 
@@ -158,14 +148,5 @@ func trainOne(w io.Writer, r train.Recipe, progress *train.Progress) (*train.Tra
 	if err := t.Fit(context.Background(), data, nil); err != nil {
 		return nil, err
 	}
-	preds, err := t.Eval.Predict(data)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintln(w, " x1  x2  target  output  class")
-	for i, p := range preds {
-		x := data.Sample(i)
-		fmt.Fprintf(w, "%3d %3d %7d %7.3f %6d\n", x[0], x[1], data.Labels[i], p.Probs[0], p.Class)
-	}
-	return t, nil
+	return t, t.Eval.WriteTruthTable(w, data)
 }

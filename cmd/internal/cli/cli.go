@@ -1,19 +1,17 @@
 // Package cli holds what the mnist and xor programs share: the split between usage errors (exit
-// status 2: a bad flag, a *train.SettingError) and runtime errors (1), parsing a command's flags,
-// interruption by signals, output paths, and the progress bar.
+// status 2: a bad flag, a *train.SettingError) and runtime errors (1), the exit status of an
+// interruption by a signal (a *train.InterruptedError), and parsing a command's flags.
 package cli
 
 import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"syscall"
 
 	"github.com/spf13/pflag"
 
-	"gorgonet/model"
 	"gorgonet/train"
 )
 
@@ -36,15 +34,6 @@ func Usagef(format string, args ...any) error {
 	return &UsageError{fmt.Errorf(format, args...)}
 }
 
-// InterruptedError is returned when a signal stopped the work; Msg says what was kept. The exit
-// status is 128 + the signal number (130 for SIGINT), as shells report a killed process.
-type InterruptedError struct {
-	Signal os.Signal
-	Msg    string
-}
-
-func (e *InterruptedError) Error() string { return e.Msg }
-
 // ReportedError is a runtime failure already reported line by line: Exit prints nothing more.
 type ReportedError struct{ error }
 
@@ -52,9 +41,10 @@ type ReportedError struct{ error }
 func Reported(err error) error { return ReportedError{err} }
 
 // Exit prints err (if any) as one line on stderr, with a usage hint for usage errors (a
-// UsageError or a *train.SettingError), and returns the process exit status.
+// UsageError or a *train.SettingError), and returns the process exit status: 128 + the signal's
+// number for a *train.InterruptedError (130 for SIGINT, or when the signal is not known).
 func Exit(stderr io.Writer, prog, hint string, err error) int {
-	var ie *InterruptedError
+	var ie *train.InterruptedError
 	switch {
 	case err == nil:
 		return 0
@@ -110,19 +100,6 @@ func ParseCommand(fs *pflag.FlagSet, args []string, stdout io.Writer, usage stri
 	}
 	if !allowArgs && fs.NArg() > 0 {
 		return Usagef("unexpected argument %q", fs.Arg(0))
-	}
-	return nil
-}
-
-// CheckWritable refuses, with a UsageError naming the flag, a path a file cannot be saved at
-// (model.CheckSavePath; missing directories are made), so that a run is refused before any
-// training rather than losing its result at the end.
-func CheckWritable(flag, path string) error {
-	if path == "" {
-		return nil
-	}
-	if err := model.CheckSavePath(path); err != nil {
-		return Usagef("--%s %s: %v", flag, path, err)
 	}
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/spf13/pflag"
+
+	"gorgonet/train"
 )
 
 func TestExit(t *testing.T) {
@@ -24,10 +26,10 @@ func TestExit(t *testing.T) {
 		{"usage", Usagef("--epochs 0: must be between 1 and 10"), hint, ExitUsage, "prog: --epochs 0: must be between 1 and 10\n" + hint + "\n"},
 		{"usage without hint", Usagef("bad"), "", ExitUsage, "prog: bad\n"},
 		{"wrapped usage", fmt.Errorf("loading: %w", Usagef("--data: missing")), hint, ExitUsage, "prog: loading: --data: missing\n" + hint + "\n"},
-		{"interrupted, no signal", &InterruptedError{Msg: "interrupted after 2 epochs"}, hint, ExitInterrupted, "prog: interrupted after 2 epochs\n"},
-		{"SIGINT", &InterruptedError{Signal: os.Interrupt, Msg: "stopped"}, hint, 130, "prog: stopped\n"},
-		{"SIGTERM", &InterruptedError{Signal: syscall.SIGTERM, Msg: "stopped"}, hint, 143, "prog: stopped\n"},
-		{"wrapped interrupted", fmt.Errorf("train: %w", &InterruptedError{Signal: syscall.SIGINT, Msg: "stopped"}), hint, 130, "prog: train: stopped\n"},
+		{"interrupted, no signal", &train.InterruptedError{Msg: "interrupted after 2 epochs"}, hint, ExitInterrupted, "prog: interrupted after 2 epochs\n"},
+		{"SIGINT", &train.InterruptedError{Signal: os.Interrupt, Msg: "stopped"}, hint, 130, "prog: stopped\n"},
+		{"SIGTERM", &train.InterruptedError{Signal: syscall.SIGTERM, Msg: "stopped"}, hint, 143, "prog: stopped\n"},
+		{"wrapped interrupted", fmt.Errorf("train: %w", &train.InterruptedError{Signal: syscall.SIGINT, Msg: "stopped"}), hint, 130, "prog: train: stopped\n"},
 		{"runtime", errors.New("reading x: bad magic"), hint, ExitRuntime, "prog: reading x: bad magic\n"},
 		{"multi-line runtime", errors.New("first\n  second\tthird\n"), hint, ExitRuntime, "prog: first second third\n"},
 		{"multi-line usage", Usagef("bad\nvalue"), hint, ExitUsage, "prog: bad value\n" + hint + "\n"},
