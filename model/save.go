@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -396,19 +397,87 @@ func PrepareDir(dir string) error {
 	return os.Remove(f.Name())
 }
 
-// CheckSavePath checks that a file can be saved at path with WriteFileAtomic: path is not a
-// directory, and its directory exists (PrepareDir makes it) and can be written in.
+// CheckSavePath checks that a file can be saved at path with WriteFileAtomic: path is a new file
+// or a regular one (not a directory, device, named pipe or socket, which the save would replace),
+// a symbolic link being followed to the file it names, and the file's directory exists (PrepareDir
+// makes it) and can be written in.
 func CheckSavePath(path string) error {
-	if st, err := os.Stat(path); err == nil && st.IsDir() { // the rename would fail
-		return errors.New("is a directory, not a file")
+	target, err := saveTarget(path)
+	if err != nil {
+		return err
 	}
-	return PrepareDir(filepath.Dir(path))
+	return PrepareDir(filepath.Dir(target))
+}
+
+// saveTarget returns the file that saving at path writes: path itself, or the file a symbolic link
+// at path names, which need not exist yet. It is an error for that file to exist as anything but
+// a regular file.
+func saveTarget(path string) (string, error) {
+	target := path
+	for range 40 { // as Linux's limit on a path's symbolic links
+		st, err := os.Lstat(target)
+		if err != nil {
+			return target, nil // a new file; PrepareDir tells why a directory cannot be written
+		}
+		mode := st.Mode()
+		switch {
+		case mode&fs.ModeSymlink != 0:
+			link, err := os.Readlink(target)
+			if err != nil {
+				return "", err
+			}
+			if !filepath.IsAbs(link) {
+				link = filepath.Join(filepath.Dir(target), link)
+			}
+			target = link
+			continue
+		case mode.IsDir():
+			return "", errors.New("is a directory, not a file")
+		case !mode.IsRegular():
+			kind := "a special file"
+			switch {
+			case mode&fs.ModeDevice != 0:
+				kind = "a device"
+			case mode&fs.ModeNamedPipe != 0:
+				kind = "a named pipe"
+			case mode&fs.ModeSocket != 0:
+				kind = "a socket"
+			}
+			if target != path {
+				kind = fmt.Sprintf("a link to %s, %s", target, kind)
+			}
+			return "", fmt.Errorf("is %s, not a regular file: saving would replace it", kind)
+		}
+		return target, nil
+	}
+	return "", errors.New("too many levels of symbolic links")
+}
+
+// SameFile reports whether the paths a and b name the same file: the same path once made absolute
+// and cleaned, or, for files that exist, the same file (os.SameFile: through hard and symbolic
+// links).
+func SameFile(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	aa, err1 := filepath.Abs(a)
+	ab, err2 := filepath.Abs(b)
+	if err1 == nil && err2 == nil && aa == ab {
+		return true
+	}
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
 }
 
 // WriteFileAtomic calls write with a temporary file in path's directory and, when it succeeds,
 // syncs the file and renames it to path. On any error the temporary file is removed and path is
 // left as it was.
 func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+	shown := path
+	if path, err = saveTarget(path); err != nil {
+		return fmt.Errorf("save %s: %w", shown, err)
+	}
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

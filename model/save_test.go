@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -275,4 +277,93 @@ func make1s(n int) []int {
 		s[i] = 1
 	}
 	return s
+}
+
+// A save never replaces what is not a regular file: a device, a named pipe or a directory are
+// refused, by CheckSavePath before any work and by WriteFileAtomic, and left as they were; a
+// symbolic link is followed, so the file it names gets the content and the link stays a link,
+// also when that file does not exist yet.
+func TestWriteFileAtomicSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	linkToFifo := filepath.Join(dir, "link-to-pipe")
+	if err := os.Symlink("pipe", linkToFifo); err != nil {
+		t.Fatal(err)
+	}
+	write := func(w io.Writer) error { _, err := io.WriteString(w, "new"); return err }
+	for path, want := range map[string]string{
+		"/dev/null": "is a device, not a regular file: saving would replace it",
+		fifo:        "is a named pipe, not a regular file: saving would replace it",
+		linkToFifo:  "is a link to " + fifo + ", a named pipe, not a regular file",
+		dir:         "is a directory, not a file",
+	} {
+		if err := CheckSavePath(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckSavePath(%s) = %v, want %q", path, err, want)
+		}
+		if err := WriteFileAtomic(path, write); err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("WriteFileAtomic(%s) = %v, want %q naming the path", path, err, want)
+		}
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the named pipe was replaced: %v", err)
+	}
+
+	for _, exists := range []bool{true, false} {
+		target := filepath.Join(dir, fmt.Sprintf("target-%v", exists))
+		if exists {
+			if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		link := filepath.Join(dir, fmt.Sprintf("link-%v", exists))
+		if err := os.Symlink(filepath.Base(target), link); err != nil {
+			t.Fatal(err)
+		}
+		if err := CheckSavePath(link); err != nil {
+			t.Errorf("CheckSavePath(a link to a file, existing %v): %v", exists, err)
+		}
+		if err := WriteFileAtomic(link, write); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(target); err != nil || string(b) != "new" {
+			t.Errorf("the link's file (existing %v) holds %q, %v; want the new content", exists, b, err)
+		}
+		if st, err := os.Lstat(link); err != nil || st.Mode()&os.ModeSymlink == 0 {
+			t.Errorf("the link (to an existing file: %v) was replaced by a file", exists)
+		}
+	}
+}
+
+func TestSameFile(t *testing.T) {
+	dir := t.TempDir()
+	a := filepath.Join(dir, "a")
+	if err := os.WriteFile(a, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Link(a, filepath.Join(dir, "hard")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		x, y string
+		want bool
+	}{
+		{a, a, true},
+		{a, dir + "/./a", true},
+		{a, filepath.Join(dir, "link"), true},
+		{a, filepath.Join(dir, "hard"), true},
+		{filepath.Join(dir, "new"), dir + "/sub/../new", true}, // neither exists
+		{a, filepath.Join(dir, "new"), false},
+		{a, "", false},
+		{"", "", false},
+	} {
+		if got := SameFile(c.x, c.y); got != c.want {
+			t.Errorf("SameFile(%q, %q) = %v, want %v", c.x, c.y, got, c.want)
+		}
+	}
 }

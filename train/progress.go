@@ -64,6 +64,17 @@ func (p *Progress) Done() {
 	}
 }
 
+// SignalName names a signal as a user knows it: SIGINT (Ctrl-C), SIGTERM; others as Go prints them.
+func SignalName(sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return "SIGINT (Ctrl-C)"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return fmt.Sprint(sig)
+}
+
 // SignalContext returns a context cancelled by SIGINT or SIGTERM, for Fit to stop between batches
 // (ErrInterrupted) so that the program can keep the last finished epoch (Run.Interrupted, Checkpointer.Keep),
 // and a function that reports which signal arrived (nil if none) and releases the handler. After

@@ -161,7 +161,13 @@ func (r *Recipe) Restore(meta map[string]string, given func(name string) bool, f
 				return fmt.Errorf("setting %s: %w", s.Name, err)
 			}
 		case s.Value.String() != old && !(s.Name == "lr" && r.sameLearnRate(old)):
-			return settingErr(s.Name, s.Value.String(), "the checkpoint's run has %s, and a resumed run keeps its settings (drop the flag, or start a new run)", old)
+			had := old // as the flag would be given, but for an unset one and the default learning rate
+			if lr, err := strconv.ParseFloat(old, 64); old == "" {
+				had = "no --" + s.Name
+			} else if s.Name == "lr" && err == nil && lr == 0 {
+				had = fmt.Sprintf("%g (%s's default)", DefaultLearnRate(r.Optimizer), r.Optimizer)
+			}
+			return settingErr(s.Name, s.Value.String(), "the checkpoint's run has %s, and a resumed run keeps its settings (drop the flag, or start a new run)", had)
 		}
 	}
 	if !found {

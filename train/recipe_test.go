@@ -314,6 +314,18 @@ func TestRecipeRestore(t *testing.T) {
 		err.Error() != "--dropout 0.5: the checkpoint's run has 0.3, and a resumed run keeps its settings (drop the flag, or start a new run)" {
 		t.Errorf("Restore with another dropout: %v", err)
 	}
+	// What the checkpoint's run had is said as a flag would say it: an unset setting as absent,
+	// the learning rate 0 as the optimizer's default it stands for.
+	for _, c := range []struct{ name, value, want string }{
+		{"dataset", "fashion-mnist", "--dataset fashion-mnist: the checkpoint's run has no --dataset, and"},
+		{"lr", "0.01", "--lr 0.01: the checkpoint's run has 0.001 (adam's default), and"},
+	} {
+		r = DefaultRecipe()
+		_ = r.Set(c.name, c.value)
+		if err := r.Restore(meta, given(c.name)); err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("Restore with another %s: %v, want %q...", c.name, err, c.want)
+		}
+	}
 	if err := r.Restore(map[string]string{"command": "x"}, given()); err == nil {
 		t.Error("Restore of metadata without settings: no error")
 	}

@@ -40,6 +40,21 @@ func CheckOutputDir(setting, dir string) error {
 	return nil
 }
 
+// CheckDistinct refuses two settings that name the same file (model.SameFile), such as a model
+// saved over the history of its run: the later file would silently replace the earlier. Each
+// element is a setting's name and its path; empty paths are left out. The error is a
+// *SettingError naming the second of the two settings and the first.
+func CheckDistinct(files ...[2]string) error {
+	for i, b := range files {
+		for _, a := range files[:i] {
+			if model.SameFile(a[1], b[1]) {
+				return settingErr(b[0], b[1], "the same file as --%s", a[0])
+			}
+		}
+	}
+	return nil
+}
+
 // A Run is a training run of a Recipe as a program makes one, keeping it safe: a new run or the
 // continuation of the checkpoint Resume; checkpointed after every epoch (Epoch), so that a run
 // stopped by a signal keeps its last finished epoch and says how to go on (Interrupted); its
@@ -116,15 +131,16 @@ func (r *Run) Prepare(given func(name string) bool, inputs, classes int) error {
 	if r.Checkpoint == "" && r.Save != "" {
 		r.Checkpoint = r.Save + ".ckpt"
 	}
-	if r.Save != "" && r.Save == r.Checkpoint {
+	if model.SameFile(r.Save, r.Checkpoint) {
 		return settingErr("save", r.Save, "the same file as --checkpoint: the model would replace the checkpoint")
 	}
-	for _, out := range [][2]string{{"history", r.History}, {"save", r.Save}, {"checkpoint", r.Checkpoint}} {
+	outs := [][2]string{{"history", r.History}, {"save", r.Save}, {"checkpoint", r.Checkpoint}}
+	for _, out := range outs {
 		if err := CheckOutput(out[0], out[1]); err != nil {
 			return err
 		}
 	}
-	return nil
+	return CheckDistinct(outs...)
 }
 
 // Start splits the training set of d (Recipe.Split) into Train and Val, and makes the Trainer: a
@@ -189,16 +205,20 @@ func (r *Run) Interrupted(sig os.Signal) error {
 	}
 	path, err := r.ckpt.Keep(fallback)
 	if errors.Is(err, ErrNoEpoch) {
-		return &InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v before the first epoch finished; nothing to save", sig)}
+		return &InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %s before the first epoch finished; nothing to save", SignalName(sig))}
 	} else if err != nil {
-		return fmt.Errorf("interrupted by %v; saving the checkpoint failed: %w", sig, err)
+		return fmt.Errorf("interrupted by %s; saving the checkpoint failed: %w", SignalName(sig), err)
 	}
 	next := append(slices.Clone(r.Command), "--resume", path, "--epochs", fmt.Sprint(r.Trainer.Config.Epochs))
 	if r.Save != "" {
 		next = append(next, "--save", r.Save)
 	}
-	return &InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %v after %d finished epochs; checkpoint saved to %s; continue with: %s",
-		sig, len(r.Trainer.History), path, strings.Join(next, " "))}
+	epochs := "epochs"
+	if len(r.Trainer.History) == 1 {
+		epochs = "epoch"
+	}
+	return &InterruptedError{Signal: sig, Msg: fmt.Sprintf("interrupted by %s after %d finished %s; checkpoint saved to %s; continue with: %s",
+		SignalName(sig), len(r.Trainer.History), epochs, path, strings.Join(next, " "))}
 }
 
 // WriteHistory writes the Trainer's history to History, when given, as CSV (SaveHistory). Call it

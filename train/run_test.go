@@ -138,7 +138,7 @@ func TestRunInterruptedAndResumed(t *testing.T) {
 		t.Errorf("Checkpoint %q, want the default %q", first.Checkpoint, save+".ckpt")
 	}
 	err = first.Interrupted(os.Interrupt)
-	want := fmt.Sprintf("interrupted by interrupt after 2 finished epochs; checkpoint saved to %[1]s.ckpt; continue with: prog train --resume %[1]s.ckpt --epochs 3 --save %[1]s", save)
+	want := fmt.Sprintf("interrupted by SIGINT (Ctrl-C) after 2 finished epochs; checkpoint saved to %[1]s.ckpt; continue with: prog train --resume %[1]s.ckpt --epochs 3 --save %[1]s", save)
 	var ie *InterruptedError
 	if !errors.As(err, &ie) || ie.Signal != os.Interrupt || err.Error() != want {
 		t.Fatalf("Interrupted: %v (%T), want the *InterruptedError %q", err, err, want)
@@ -192,7 +192,7 @@ func TestRunInterruptedFallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := early.Interrupted(syscall.SIGTERM)
-	if err == nil || err.Error() != "interrupted by terminated before the first epoch finished; nothing to save" {
+	if err == nil || err.Error() != "interrupted by SIGTERM before the first epoch finished; nothing to save" {
 		t.Errorf("interrupted before an epoch: %v", err)
 	}
 
@@ -200,7 +200,7 @@ func TestRunInterruptedFallback(t *testing.T) {
 	if err := fitRun(t, &run, nil, d, 1); !errors.Is(err, ErrInterrupted) {
 		t.Fatal(err)
 	}
-	want := "interrupted by terminated after 1 finished epochs; checkpoint saved to prog.ckpt; continue with: ./bin/prog --resume prog.ckpt --epochs 3"
+	want := "interrupted by SIGTERM after 1 finished epoch; checkpoint saved to prog.ckpt; continue with: ./bin/prog --resume prog.ckpt --epochs 3"
 	if err := run.Interrupted(syscall.SIGTERM); err == nil || err.Error() != want {
 		t.Errorf("Interrupted: %v, want %q", err, want)
 	}
@@ -275,5 +275,20 @@ func TestRunPrepareErrors(t *testing.T) {
 	if err := run.Start(&dataset.Data{Train: two, Test: dataset.XOR(), Classes: []string{"0", "1"}}); err == nil ||
 		err.Error() != "--resume "+ckpt+": the model takes 4 inputs, the data has 2" {
 		t.Errorf("resuming on data of 2 features: %v", err)
+	}
+}
+
+// CheckDistinct names the second of two settings that share a file, and the first; empty paths
+// never clash.
+func TestCheckDistinct(t *testing.T) {
+	dir := t.TempDir()
+	m := filepath.Join(dir, "m.model")
+	err := CheckDistinct([2]string{"history", ""}, [2]string{"save", m}, [2]string{"checkpoint", ""}, [2]string{"memprofile", dir + "/./m.model"})
+	var se *SettingError
+	if !errors.As(err, &se) || se.Setting != "memprofile" || err.Error() != "--memprofile "+dir+"/./m.model: the same file as --save" {
+		t.Errorf("CheckDistinct = %v, want --memprofile refused as the same file as --save", err)
+	}
+	if err := CheckDistinct([2]string{"save", m}, [2]string{"checkpoint", m + ".ckpt"}, [2]string{"history", ""}, [2]string{"out", ""}); err != nil {
+		t.Errorf("distinct files: %v", err)
 	}
 }

@@ -24,6 +24,9 @@ func runExport(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return cli.Usagef("--out FILE.onnx is required")
 	}
+	if err := train.CheckDistinct([2]string{"model-file", *file}, [2]string{"out", *out}); err != nil {
+		return err
+	}
 	saved, err := loadModel(*file)
 	if err == nil {
 		err = train.CheckOutput("out", *out)

@@ -608,11 +608,17 @@ func TestRobustOutputPaths(t *testing.T) {
 	if err := os.Mkdir(existingDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	fifo := filepath.Join(tmp, "a-pipe")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	bad := []struct{ path, want string }{
 		{filepath.Join(file, "out"), "is not a directory"},
 		{filepath.Join(file, "deeper", "out"), "is not a directory"},
 		{existingDir, "is a directory"},
 		{"/proc/gorgonet-out", ""},
+		{"/dev/null", "is a device, not a regular file: saving would replace it"},
+		{fifo, "is a named pipe, not a regular file: saving would replace it"},
 	}
 	var cases []badCase
 	for _, b := range bad {
@@ -634,6 +640,11 @@ func TestRobustOutputPaths(t *testing.T) {
 		badCase{quickWith("--plot-dir", filepath.Join(file, "sub")), 2, []string{"--plot-dir", file}},
 		badCase{quickWith("--plot-dir", file), 2, []string{"--plot-dir", file}},
 		badCase{[]string{"eval", "--model", "x", "--plot-dir", file}, 2, []string{"--plot-dir", file}},
+		// Two outputs in one file: the later would silently replace the earlier.
+		badCase{append(quickWith("--save", file), "--history", tmp+"/./regular-file"), 2, []string{"--save " + file + ": the same file as --history"}},
+		badCase{append(quickWith("--save", filepath.Join(tmp, "m2")), "--cpuprofile", filepath.Join(tmp, "m2.ckpt")), 2, []string{"--cpuprofile " + filepath.Join(tmp, "m2.ckpt") + ": the same file as --checkpoint"}},
+		badCase{[]string{"sweep", "--lr", "0.1,0.2", "--out", file, "--save-best", file}, 2, []string{"--save-best " + file + ": the same file as --out"}},
+		badCase{[]string{"export", "--model-file", file, "--out", file}, 2, []string{"--out " + file + ": the same file as --model-file"}},
 	)
 	t.Logf("%d output path cases", len(cases))
 	for _, c := range cases {
@@ -820,7 +831,7 @@ func startMnist(t *testing.T, dir string, args ...string) (*exec.Cmd, *bufio.Sca
 	return cmd, bufio.NewScanner(out), &stderr
 }
 
-var interruptedRe = regexp.MustCompile(`^mnist train: interrupted by interrupt after (\d+) finished epochs; checkpoint saved to (\S+); continue with: mnist train --resume (\S+) --epochs 50$`)
+var interruptedRe = regexp.MustCompile(`^mnist train: interrupted by SIGINT \(Ctrl-C\) after (\d+) finished epochs?; checkpoint saved to (\S+); continue with: mnist train --resume (\S+) --epochs 50$`)
 
 // SIGINT during training: status 130, a message saying how to resume, the checkpoint of the last
 // finished epoch on disk, and the command it gives continues the run to the end.
@@ -1092,5 +1103,11 @@ func TestFashionMNIST(t *testing.T) {
 	stdout, stderr, status = runMnist(t, dir, "predict", "--model-file", save, absPath(t, "testdata/fashion-trouser.png"))
 	if status != 0 || !strings.Contains(stdout, "fashion-trouser.png: Trouser (p=") {
 		t.Errorf("predict a photo of trousers: %d\n%s%s", status, stdout, stderr)
+	}
+	// --classes renames the classes of the report; the test data stay the model's own.
+	stdout, stderr, status = runMnist(t, dir, "eval", "--model-file", save, "--classes", "a,b,c,d,e,f,g,h,i,boot", "--report")
+	if status != 0 || !strings.Contains(stdout, "Test data: Fashion-MNIST") || !strings.Contains(stdout, "\n        boot ") ||
+		strings.Contains(stdout, "Ankle boot") || stderr != "" {
+		t.Errorf("eval --classes: %d\n%s%s", status, stdout, stderr)
 	}
 }

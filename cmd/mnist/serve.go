@@ -39,7 +39,7 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "Serving %s on %s: open %s (Ctrl-C to stop)\n", *file, a, serve.PageURL(a))
 	})
 	if sig := stop(); sig != nil && err == nil {
-		fmt.Fprintf(stdout, "Stopped (%v).\n", sig)
+		fmt.Fprintf(stdout, "Stopped (%s).\n", train.SignalName(sig))
 	}
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", *addr, err)

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"gorgonet/train"
 )
 
 var servingRe = regexp.MustCompile(`^Serving (\S+) on (127\.0\.0\.1:\d+): open (http://127\.0\.0\.1:\d+/) \(Ctrl-C to stop\)$`)
@@ -77,7 +79,7 @@ func TestServe(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("still running 10 s after %v", sig)
 		}
-		if want := []string{"Stopped (" + sig.String() + ")."}; !slices.Equal(rest, want) {
+		if want := []string{"Stopped (" + train.SignalName(sig) + ")."}; !slices.Equal(rest, want) {
 			t.Errorf("stdout after the first line: %q, want %q", rest, want)
 		}
 		t.Logf("%v: stopped in %v", sig, time.Since(start).Round(time.Millisecond))

@@ -22,8 +22,6 @@ const sweepValSize = 5000
 func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("mnist sweep", pflag.ContinueOnError)
 	base := train.DefaultRecipe()
-	var f runFlags
-	f.register(fs)
 	lists := map[string]*string{}
 	for _, s := range base.Settings() {
 		usage := s.Usage + "; a comma list sweeps over values"
@@ -70,6 +68,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := train.CheckDistinct([2]string{"out", *out}, [2]string{"save-best", *saveBest}); err != nil {
+		return err
+	}
 	if err := rs.Base.FindData(); err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 	var csvErr *sweep.CSVError
 	switch {
 	case errors.Is(err, train.ErrInterrupted):
-		msg := fmt.Sprintf("sweep interrupted by %v after %d finished trials", sig, len(res.Trials))
+		msg := fmt.Sprintf("sweep interrupted by %s after %d finished trials", train.SignalName(sig), len(res.Trials))
 		if *out != "" {
 			msg += fmt.Sprintf("; results in %s; continue with the same command and --resume", *out)
 		}

@@ -39,10 +39,14 @@ func runTrain(args []string, stdout, stderr io.Writer) (err error) {
 	if err := run.Prepare(fs.Changed, dataset.DigitSize*dataset.DigitSize, dataset.MNISTClasses); err != nil {
 		return err
 	}
-	for _, out := range [][2]string{{"cpuprofile", f.CPUProfile}, {"memprofile", f.MemProfile}} {
+	outs := [][2]string{{"history", run.History}, {"save", run.Save}, {"checkpoint", run.Checkpoint}, {"cpuprofile", f.CPUProfile}, {"memprofile", f.MemProfile}}
+	for _, out := range outs[3:] {
 		if err := train.CheckOutput(out[0], out[1]); err != nil {
 			return err
 		}
+	}
+	if err := train.CheckDistinct(outs...); err != nil {
+		return err
 	}
 	if err := train.CheckOutputDir("plot-dir", f.PlotDir); err != nil {
 		return err

@@ -51,7 +51,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	given := fs.Changed("dataset") || fs.Changed("data") || fs.Changed("classes")
+	given := fs.Changed("dataset") || fs.Changed("data") // --classes names the classes, not the data
 	if err := r.FindData(); given && err != nil {
 		return err
 	}
@@ -67,7 +67,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if warning != "" {
 		fmt.Fprintf(stderr, "mnist eval: %s\n", warning)
 	}
-	return report(stdout, *plotDir, *withReport, nil, data.Test, result, saved.Net, train.ClassNames(saved))
+	names := train.ClassNames(saved)
+	if fs.Changed("classes") {
+		names = data.Classes
+	}
+	return report(stdout, *plotDir, *withReport, nil, data.Test, result, saved.Net, names)
 }
 
 func runPredict(args []string, stdout, stderr io.Writer) error {
