@@ -326,6 +326,17 @@ func (r Recipe) NewTrainer(inputs, classes int) (*Trainer, error) {
 	return NewTrainer(net, tc)
 }
 
+// Warnings returns one-line warnings about the recipe's data d: d's own (dataset.Data.Warnings,
+// such as pixels on another scale) and a TrainLimit beyond the training samples, which are then
+// all used.
+func (r Recipe) Warnings(d *dataset.Data) []string {
+	w := d.Warnings()
+	if d.Train != nil && r.TrainLimit > d.Train.Len() {
+		w = append(w, fmt.Sprintf("--train-limit %d: the training set holds only %d samples; all of them are used", r.TrainLimit, d.Train.Len()))
+	}
+	return w
+}
+
 // MaxSamples bounds ValSize and TrainLimit: 2^31, more than any IDX file here holds.
 const MaxSamples = 1 << 31
 

@@ -40,7 +40,7 @@ func addRecipe(fs *pflag.FlagSet, r *train.Recipe, names ...string) {
 func loadData(r *train.Recipe, testOnly bool, stderr io.Writer, prog string) (*dataset.Data, error) {
 	d, err := r.LoadData(testOnly)
 	if err == nil {
-		for _, w := range d.Warnings() {
+		for _, w := range r.Warnings(d) {
 			fmt.Fprintf(stderr, "%s: warning: %s\n", prog, w)
 		}
 	}

@@ -396,6 +396,15 @@ func TestRobustDataDirectory(t *testing.T) {
 	})
 }
 
+// A --train-limit beyond the training samples is odd, not wrong: one warning, and all are used.
+func TestRobustTrainLimitBeyondTheData(t *testing.T) {
+	stdout, stderr, status := runMnist(t, "", "train", "--data", dataDir(t, 28, nil), "--train-limit", "500", "--epochs", "1", "--hidden", "8", "--quiet")
+	if status != 0 || stderr != "mnist train: warning: --train-limit 500: the training set holds only 200 samples; all of them are used\n" ||
+		!strings.Contains(stdout, "data: 200 train") {
+		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
+	}
+}
+
 // A --resume of a sweep whose --out file is not this sweep's CSV, and a $MNIST_DIR that is wrong:
 // status 1 and one line naming the file or the variable.
 func TestRobustSweepOutAndEnv(t *testing.T) {
