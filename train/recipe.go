@@ -45,13 +45,21 @@ type Recipe struct {
 }
 
 // DefaultRecipe returns the default run of the mnist command: 784-256-10 with ReLU and dropout
-// 0.2, Adam at 0.001, batch 100, 10 epochs, every training sample used, seed 1. (README explains
-// the choice: it passes 0.98 test accuracy for every seed tried.)
+// 0.2, Adam at 0.003 with a cosine learning-rate schedule, batch 200, 6 epochs, every training
+// sample used, seed 1. It passes 0.98 test accuracy for seeds 1, 2 and 3 in about 45% of the
+// time of the earlier default (Adam at 0.001, constant, batch 100, 10 epochs): README's "Why these
+// defaults" gives the evidence. Another optimizer set without a learning rate trains at its own
+// default (DefaultLearnRate), not at Adam's 0.003.
 func DefaultRecipe() Recipe {
 	return Recipe{Model: "mlp", Hidden: "256", Activation: "relu", Dropout: 0.2, Dtype: "float32",
-		Optimizer: "adam", Momentum: 0.9, Epochs: 10, BatchSize: 100, Seed: 1,
-		Schedule: Schedule{Name: "constant", StepEvery: 5, StepGamma: 0.5}}
+		Optimizer: "adam", LearnRate: defaultRecipeLearnRate, Momentum: 0.9, Epochs: 6, BatchSize: 200, Seed: 1,
+		Schedule: Schedule{Name: "cosine", StepEvery: 5, StepGamma: 0.5}}
 }
+
+// defaultRecipeLearnRate is DefaultRecipe's learning rate, for Adam at batch 200: three times
+// Adam's usual 0.001 (Kingma and Ba, arXiv:1412.6980), as the batch is twice the usual 100 and the
+// cosine schedule (Loshchilov and Hutter, arXiv:1608.03983) takes it down to 0 by the last epoch.
+const defaultRecipeLearnRate = 0.003
 
 // XORRecipe returns the run of the tutorial's first example, dataset.XOR, as the xor command
 // makes it: a 2-4-1 MLP with tanh hidden units and no dropout, in float64, trained by full-batch
@@ -61,6 +69,7 @@ func DefaultRecipe() Recipe {
 func XORRecipe() Recipe {
 	r := DefaultRecipe()
 	r.Hidden, r.Activation, r.Dropout, r.Dtype, r.LearnRate, r.Epochs, r.BatchSize = "4", "tanh", 0, "float64", 0.1, 500, 4
+	r.Schedule.Name = "constant"
 	return r
 }
 
@@ -87,7 +96,7 @@ func (r *Recipe) Settings(names ...string) []Setting {
 		{"dropout", "probability of dropping a hidden unit in training, in [0,1)", float(r, "dropout", &r.Dropout)},
 		{"l2", "L2 penalty lambda: adds (lambda/2)*sum(W^2) to the loss", float(r, "l2", &r.L2)},
 		{"optimizer", "solver: " + strings.Join(Optimizers, ", "), str(r, "optimizer", &r.Optimizer)},
-		{"lr", "learning rate (0: 0.1 for sgd, 0.01 for momentum, 0.001 for adam and rmsprop)", float(r, "lr", &r.LearnRate)},
+		{"lr", "learning rate (0: 0.1 for sgd, 0.01 for momentum, 0.001 for adam and rmsprop; another --optimizer without --lr takes its own)", float(r, "lr", &r.LearnRate)},
 		{"momentum", "momentum coefficient of --optimizer momentum, in [0,1)", float(r, "momentum", &r.Momentum)},
 		{"epochs", "passes over the training set", integer(r, "epochs", &r.Epochs)},
 		{"patience", "stop when the validation loss has not improved for N epochs, keeping the best epoch's weights (0: never)", integer(r, "patience", &r.Patience)},
@@ -113,7 +122,8 @@ func (r *Recipe) Settings(names ...string) []Setting {
 // Set sets the named setting from text, as a flag would. Setting the model to "perceptron" also
 // sets the dropout to 0 unless the dropout was set before: the default dropout is the hidden
 // layers' and a perceptron has none (a dropout set explicitly for a perceptron is refused by
-// Configs).
+// Configs). Setting the optimizer to another than Adam also sets the learning rate to 0 (that
+// optimizer's DefaultLearnRate) unless the learning rate was set: the default is Adam's.
 func (r *Recipe) Set(name, value string) error {
 	for _, s := range r.Settings() {
 		if s.Name == name {
@@ -289,8 +299,8 @@ func (r Recipe) Configs(inputs, classes int) (model.Config, Config, error) {
 
 // Split applies TrainLimit and ValSize to the samples of a training file: the first TrainLimit
 // samples (all when 0), of which ValSize, chosen by Seed, are held out for validation (val is nil
-// when ValSize is 0). Sizes the set cannot satisfy, and a batch larger than what is left to train
-// on, are *SettingErrors.
+// when ValSize is 0). A ValSize the set cannot satisfy is a *SettingError; a batch larger than
+// what is left to train on is not (Warnings says so).
 func (r Recipe) Split(full *dataset.Set) (trainSet, val *dataset.Set, err error) {
 	trainSet = full.Limit(r.TrainLimit)
 	if r.ValSize >= trainSet.Len() {
@@ -298,9 +308,6 @@ func (r Recipe) Split(full *dataset.Set) (trainSet, val *dataset.Set, err error)
 	}
 	if trainSet, val, err = trainSet.Split(r.ValSize, r.Seed); err != nil {
 		return nil, nil, err
-	}
-	if r.BatchSize > trainSet.Len() {
-		return nil, nil, settingErr("batch-size", fmt.Sprint(r.BatchSize), "larger than the %d training samples", trainSet.Len())
 	}
 	return trainSet, val, nil
 }
@@ -327,12 +334,22 @@ func (r Recipe) NewTrainer(inputs, classes int) (*Trainer, error) {
 }
 
 // Warnings returns one-line warnings about the recipe's data d: d's own (dataset.Data.Warnings,
-// such as pixels on another scale) and a TrainLimit beyond the training samples, which are then
-// all used.
+// such as pixels on another scale), a TrainLimit beyond the training samples (all are used) and
+// a BatchSize beyond those left for training (each epoch is one batch of them all, as in Keras'
+// fit and PyTorch's DataLoader).
 func (r Recipe) Warnings(d *dataset.Data) []string {
 	w := d.Warnings()
-	if d.Train != nil && r.TrainLimit > d.Train.Len() {
-		w = append(w, fmt.Sprintf("--train-limit %d: the training set holds only %d samples; all of them are used", r.TrainLimit, d.Train.Len()))
+	if d.Train == nil {
+		return w
+	}
+	n := d.Train.Len()
+	if r.TrainLimit > n {
+		w = append(w, fmt.Sprintf("--train-limit %d: the training set holds only %d samples; all of them are used", r.TrainLimit, n))
+	} else if r.TrainLimit > 0 {
+		n = r.TrainLimit
+	}
+	if n -= r.ValSize; n > 0 && r.BatchSize > n {
+		w = append(w, fmt.Sprintf("--batch-size %d: larger than the %d training samples; each epoch is one batch of them all", r.BatchSize, n))
 	}
 	return w
 }
@@ -412,7 +429,8 @@ func seed(r *Recipe, name string, p *uint64) value[uint64] {
 		func(u uint64) string { return strconv.FormatUint(u, 10) }}
 }
 
-// given records that a setting was set; a perceptron loses the default dropout (see Set).
+// given records that a setting was set; a perceptron loses the default dropout, another optimizer
+// the default learning rate (see Set).
 func (r *Recipe) given(name string) {
 	if r.set == nil {
 		r.set = map[string]bool{}
@@ -420,6 +438,12 @@ func (r *Recipe) given(name string) {
 	r.set[name] = true
 	if name == "model" && r.Model == "perceptron" && !r.set["dropout"] {
 		r.Dropout = 0
+	}
+	if name == "optimizer" && !r.set["lr"] { // the default learning rate is Adam's
+		r.LearnRate = 0
+		if r.Optimizer == DefaultRecipe().Optimizer {
+			r.LearnRate = defaultRecipeLearnRate
+		}
 	}
 }
 

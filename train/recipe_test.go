@@ -14,7 +14,8 @@ import (
 	"gorgonet/model"
 )
 
-// The default recipe is the default run: 784-256-10 ReLU, dropout 0.2, Adam 0.001, batch 100.
+// The default recipe is the default run: 784-256-10 ReLU, dropout 0.2, Adam 0.003 with a cosine
+// schedule, batch 200, 6 epochs.
 func TestDefaultRecipeConfigs(t *testing.T) {
 	r := DefaultRecipe()
 	mc, tc, err := r.Configs(784, 10)
@@ -26,7 +27,8 @@ func TestDefaultRecipeConfigs(t *testing.T) {
 	if !mc.Equal(want) || mc.Dtype != tensor.Float32 {
 		t.Errorf("model config %v, want %v", mc, want)
 	}
-	if tc.Optimizer != "adam" || tc.LearnRate != 0.001 || tc.BatchSize != 100 || tc.Epochs != 10 || tc.Seed != 1 || tc.Rho != 0.9 {
+	if tc.Optimizer != "adam" || tc.LearnRate != 0.003 || tc.BatchSize != 200 || tc.Epochs != 6 || tc.Seed != 1 || tc.Rho != 0.9 ||
+		tc.Schedule.Name != "cosine" {
 		t.Errorf("train config %+v", tc)
 	}
 	if args := r.Args(); len(args) != 0 {
@@ -38,15 +40,15 @@ func TestDefaultRecipeConfigs(t *testing.T) {
 // rebuilt from Values is the same.
 func TestRecipeSetArgsValues(t *testing.T) {
 	r := DefaultRecipe()
-	for _, nv := range [][2]string{{"hidden", "512,256"}, {"lr", "0.002"}, {"seed", "0x10"}, {"epochs", "0x14"}, {"lr-schedule", "cosine"}, {"loss", "mse"}} {
+	for _, nv := range [][2]string{{"hidden", "512,256"}, {"lr", "0.002"}, {"seed", "0x10"}, {"epochs", "0x14"}, {"lr-schedule", "step"}, {"loss", "mse"}} {
 		if err := r.Set(nv[0], nv[1]); err != nil {
 			t.Fatalf("Set(%s, %s): %v", nv[0], nv[1], err)
 		}
 	}
-	if r.Seed != 16 || r.Epochs != 20 || r.LearnRate != 0.002 || r.Hidden != "512,256" || r.Schedule.Name != "cosine" {
+	if r.Seed != 16 || r.Epochs != 20 || r.LearnRate != 0.002 || r.Hidden != "512,256" || r.Schedule.Name != "step" {
 		t.Errorf("recipe after Set: %+v", r)
 	}
-	want := []string{"--hidden", "512,256", "--loss", "mse", "--lr", "0.002", "--epochs", "20", "--lr-schedule", "cosine", "--seed", "16"}
+	want := []string{"--hidden", "512,256", "--loss", "mse", "--lr", "0.002", "--epochs", "20", "--lr-schedule", "step", "--seed", "16"}
 	if got := r.Args(); !slices.Equal(got, want) {
 		t.Errorf("Args = %v, want %v", got, want)
 	}
@@ -119,7 +121,7 @@ func TestRecipeConfigsRejects(t *testing.T) {
 		{"lr-schedule", "exponential", `--lr-schedule "exponential": want one of constant, step, cosine`},
 		{"lr-step-every", "0", "--lr-step-every 0: must be between 1 and"},
 		{"lr-step-gamma", "0", "--lr-step-gamma 0: must be between 0 and 1"},
-		{"lr-warmup", "10", "--lr-warmup 10: must be less than the 10 epochs"},
+		{"lr-warmup", "6", "--lr-warmup 6: must be less than the 6 epochs"},
 		{"val-size", "-1", "--val-size -1: must be between 0 and 2147483648"},
 		{"train-limit", "-1", "--train-limit -1: must be between 0 and"},
 		{"train-limit", "0x7fffffffffffffff", "--train-limit 9223372036854775807: must be between 0 and"},
@@ -276,13 +278,29 @@ func FuzzParseSizes(f *testing.F) {
 func TestRecipeLearnRateAndMomentum(t *testing.T) {
 	for _, opt := range Optimizers {
 		r := DefaultRecipe()
-		r.Optimizer = opt
+		if err := r.Set("optimizer", opt); err != nil {
+			t.Fatal(err)
+		}
 		_, tc, err := r.Configs(784, 10)
 		if err != nil {
 			t.Fatalf("optimizer %s: %v", opt, err)
 		}
-		if tc.Optimizer != opt || tc.LearnRate != DefaultLearnRate(opt) {
-			t.Errorf("optimizer %s: config %s lr %g, want lr %g", opt, tc.Optimizer, tc.LearnRate, DefaultLearnRate(opt))
+		want := DefaultLearnRate(opt) // another optimizer than the default's takes its own default
+		if opt == "adam" {
+			want = 0.003
+		}
+		if tc.Optimizer != opt || tc.LearnRate != want {
+			t.Errorf("optimizer %s: config %s lr %g, want lr %g", opt, tc.Optimizer, tc.LearnRate, want)
+		}
+		// A learning rate given keeps, whichever comes first.
+		for _, order := range [][2]string{{"lr", "optimizer"}, {"optimizer", "lr"}} {
+			r := DefaultRecipe()
+			for _, name := range order {
+				_ = r.Set(name, map[string]string{"lr": "0.02", "optimizer": opt}[name])
+			}
+			if r.LearnRate != 0.02 {
+				t.Errorf("--%s then --%s (%s): learning rate %g, want 0.02", order[0], order[1], opt, r.LearnRate)
+			}
 		}
 	}
 	r := DefaultRecipe()
@@ -297,6 +315,7 @@ func TestRecipeLearnRateAndMomentum(t *testing.T) {
 func TestRecipeRestore(t *testing.T) {
 	old := DefaultRecipe()
 	_ = old.Set("dropout", "0.3")
+	_ = old.Set("lr", "0") // the optimizer's default
 	meta := old.Meta()
 	given := func(names ...string) func(string) bool {
 		return func(n string) bool { return slices.Contains(names, n) }

@@ -146,9 +146,9 @@ func TestRobustTrainNumericFlags(t *testing.T) {
 	cases = append(cases,
 		badCase{quickWith("--lr-warmup", "1"), 2, []string{"--lr-warmup 1"}}, // warm-up of every epoch
 		badCase{quickWith("--val-size", "500"), 2, []string{"--val-size 500", "500 training samples"}},
-		badCase{quickWith("--batch-size", "401"), 2, []string{"--batch-size 401", "400 training samples"}},
+		badCase{quickWith("--batch-size", "401"), 0, []string{"data: 400 train"}}, // one batch, with a warning (TestRobustTrainLimitBeyondTheData)
 		badCase{quickWith("--val-size", "0", "--patience", "2"), 2, []string{"--patience 2", "--val-size"}},
-		badCase{quickWith("--train-limit", "1", "--val-size", "0"), 2, []string{"--batch-size 100", "1 training samples"}},
+		badCase{quickWith("--train-limit", "1", "--val-size", "0"), 0, []string{"data: 1 train"}},
 		badCase{quickWith("--optimizer", "momentum", "--momentum", "0"), 2, []string{"--momentum 0"}},
 	)
 	t.Logf("%d numeric flag cases", len(cases))
@@ -396,11 +396,14 @@ func TestRobustDataDirectory(t *testing.T) {
 	})
 }
 
-// A --train-limit beyond the training samples is odd, not wrong: one warning, and all are used.
+// A --train-limit beyond the training samples, or a batch larger than them, is odd, not wrong:
+// one warning each, and all samples are used (in one batch).
 func TestRobustTrainLimitBeyondTheData(t *testing.T) {
-	stdout, stderr, status := runMnist(t, "", "train", "--data", dataDir(t, 28, nil), "--train-limit", "500", "--epochs", "1", "--hidden", "8", "--quiet")
-	if status != 0 || stderr != "mnist train: warning: --train-limit 500: the training set holds only 200 samples; all of them are used\n" ||
-		!strings.Contains(stdout, "data: 200 train") {
+	stdout, stderr, status := runMnist(t, "", "train", "--data", dataDir(t, 28, nil), "--train-limit", "500", "--val-size", "50",
+		"--epochs", "1", "--hidden", "8", "--quiet", "--batch-size", "500")
+	if status != 0 || stderr != "mnist train: warning: --train-limit 500: the training set holds only 200 samples; all of them are used\n"+
+		"mnist train: warning: --batch-size 500: larger than the 150 training samples; each epoch is one batch of them all\n" ||
+		!strings.Contains(stdout, "data: 150 train, 50 validation") || !strings.Contains(stdout, "Epoch 1/1, loss: ") {
 		t.Errorf("status %d\nstdout:\n%s\nstderr:\n%s", status, stdout, stderr)
 	}
 }
