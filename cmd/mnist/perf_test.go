@@ -31,7 +31,8 @@ import (
 //   - epoch time: -rounds rounds of one epoch of the default network on PyTorch's set-up (784-256-10
 //     ReLU, dropout 0.2, Adam 0.001, batch 100, float32, all 60,000 training images) by each build, read from its
 //     --history, and by PyTorch (torch_mlp.py --hidden 256 --dropout 0.2 --bs 100 --threads 2, its
-//     own "train N s"); it prints each build's ratio of medians to PyTorch, and the pure-Go build's
+//     own "train N s"); it prints the median of each build's per-round ratios to PyTorch (each round's
+//     runs are next to each other, so the machine's drift cancels), and the pure-Go build's
 //     user time / wall time over the whole process (how busy the cores were);
 //   - time to accuracy: the default 'mnist' run with --seed 1, 2 and 3, against REV's default run
 //     with the same seeds; each whole process is timed from outside; it prints every run's test
@@ -100,8 +101,12 @@ func TestPerformance(t *testing.T) {
 		t.Logf("round %d: PyTorch %.2fs", round, s)
 	}
 	for i, b := range builds {
-		fmt.Printf("epoch time of the default set-up, gorgonet (%s) / PyTorch: %.2fx (medians %.2fs / %.2fs, %d rounds)\n",
-			b.name, median(epoch[i])/median(torch), median(epoch[i]), median(torch), *perfRounds)
+		ratios := make([]float64, len(torch))
+		for r := range torch {
+			ratios[r] = epoch[i][r] / torch[r]
+		}
+		fmt.Printf("epoch time of the default set-up, gorgonet (%s) / PyTorch: %.2fx, median of the rounds' ratios (medians %.2fs / %.2fs, %d rounds; ratios %.2f to %.2f)\n",
+			b.name, median(ratios), median(epoch[i]), median(torch), *perfRounds, slices.Min(ratios), slices.Max(ratios))
 	}
 	fmt.Printf("cores busy while training (pure Go, user time / wall time of the process): %.2f\n", median(busy))
 
