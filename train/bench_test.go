@@ -19,7 +19,10 @@ var benchData struct {
 	train, test *dataset.Set
 }
 
+// loadBench loads MNIST once and installs the BLAS the programs use (model.UseFastBLAS: banded
+// gonum, or OpenBLAS with -tags openblas), so that the benchmarks measure what a run does.
 func loadBench(b *testing.B) (train, test *dataset.Set) {
+	model.UseFastBLAS()
 	if benchData.train == nil {
 		tr, te, err := dataset.LoadMNIST("")
 		if err != nil {
