@@ -22,9 +22,9 @@ import (
 // The performance figures of README, in one run on one machine:
 //
 //	go test ./cmd/mnist -run TestPerformance -v -timeout 60m \
-//	    -torch ../../../shared/bench/torch_mlp.py -baseline f586918
+//	    -torch ../shared/bench/torch_mlp.py -baseline f586918
 //
-// (-torch is relative to cmd/mnist, where the test runs.) It builds this tree's program twice (pure
+// (-torch is relative to the repository root, or to cmd/mnist, where the test runs.) It builds this tree's program twice (pure
 // Go and -tags openblas, the latter only if OpenBLAS is installed) and, with -baseline REV, the
 // program of commit REV (git archive into a temporary directory), then runs, alternating:
 //
@@ -53,9 +53,16 @@ func TestPerformance(t *testing.T) {
 	if *torchScript == "" {
 		t.Skip("no -torch script given")
 	}
-	script, err := filepath.Abs(*torchScript)
+	script := *torchScript // relative to the repository root, or to cmd/mnist where the test runs
+	if _, err := os.Stat(script); err != nil && !filepath.IsAbs(script) {
+		script = filepath.Join("..", "..", script)
+	}
+	script, err := filepath.Abs(script)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(script); err != nil {
+		t.Fatalf("-torch %s: %v", *torchScript, err)
 	}
 	dataDir, err := dataset.FindMNIST("")
 	if err != nil {
