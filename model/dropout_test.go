@@ -2,6 +2,7 @@ package model
 
 import (
 	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 
@@ -210,6 +211,22 @@ func TestInferenceIgnoresDropout(t *testing.T) {
 		}
 		if nodes != firstNodes {
 			t.Errorf("p=%g: inference graph has %d nodes, without dropout %d", p, nodes, firstNodes)
+		}
+	}
+}
+
+// TestMaskFillIsFloat64 checks Mask.Fill's integer test against the rule it stands for, a unit
+// kept when rng.Float64() >= P, draw by draw from the same stream, for the usual rates and for
+// rates whose P·2^53 is (0.5, 0.25) or is not (0.1, 0.3) a whole number.
+func TestMaskFillIsFloat64(t *testing.T) {
+	for _, p := range []float64{0, 0.1, 0.2, 0.25, 0.3, 0.5, 0.9, 1 - 1.0/(1<<53)} {
+		m := &Mask{P: p, Value: NewTensor(tensor.Float64, []int{100, 100}, nil)}
+		m.Fill(rand.New(rand.NewPCG(7, uint64(p*100))))
+		ref := rand.New(rand.NewPCG(7, uint64(p*100)))
+		for i, v := range m.Value.Data().([]float64) {
+			if kept := ref.Float64() >= p; kept != (v != 0) {
+				t.Fatalf("P=%v: unit %d kept=%v, rng.Float64() >= P says %v", p, i, v != 0, kept)
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	G "gorgonia.org/gorgonia"
@@ -80,8 +81,14 @@ func (s *Scope) Param(p *Param) *G.Node {
 		return n
 	}
 	shape := p.Value.Shape()
+	// Each graph gets its own tensor header over the parameter's elements, not p.Value itself:
+	// Gorgonia transposes an operand in place for some products (tensor's T, the product, then
+	// UT: the gradient of x·W reads W as Wᵀ), so two graphs run at once over one *tensor.Dense
+	// would see each other's transposes (TestGraphsShareWeightsNotHeaders). The elements are
+	// shared: what a solver writes through one graph, every graph reads.
+	view := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(p.Value.Data()))
 	// WithShape before WithValue/WithInit: the other order panics for some initialisers.
-	n := G.NewTensor(s.g, s.dt, len(shape), G.WithShape(shape...), G.WithName(p.Name), G.WithValue(p.Value))
+	n := G.NewTensor(s.g, s.dt, len(shape), G.WithShape(shape...), G.WithName(p.Name), G.WithValue(view))
 	s.params[p] = n
 	return n
 }
@@ -127,18 +134,24 @@ type Mask struct {
 // Fill draws a fresh mask from rng.
 func (m *Mask) Fill(rng *rand.Rand) {
 	keep := 1 / (1 - m.P)
+	// A unit is kept when rng.Float64() >= P, the draw of math/rand/v2's Float64 being
+	// float64(u & (2^53-1)) / 2^53 for u = rng.Uint64(); as P·2^53 is exact, that is
+	// u & (2^53-1) >= ceil(P·2^53), tested here on the integer without the conversion and the
+	// division (the same masks: TestMaskFillIsFloat64).
+	const mantissa = 1<<53 - 1
+	threshold := uint64(math.Ceil(m.P * (1 << 53)))
 	switch data := m.Value.Data().(type) {
 	case []float32:
 		for i := range data {
 			data[i] = 0
-			if rng.Float64() >= m.P {
+			if rng.Uint64()&mantissa >= threshold {
 				data[i] = float32(keep)
 			}
 		}
 	case []float64:
 		for i := range data {
 			data[i] = 0
-			if rng.Float64() >= m.P {
+			if rng.Uint64()&mantissa >= threshold {
 				data[i] = keep
 			}
 		}

@@ -191,8 +191,9 @@ func TestSameShapedLayersAreDistinct(t *testing.T) {
 			t.Errorf("%s and %s are one graph node", other, params[i].Name)
 		}
 		seen[n] = params[i].Name
-		if v, _ := n.Value().(*tensor.Dense); v != params[i].Value {
-			t.Errorf("%s's node is not bound to its Param.Value", params[i].Name)
+		// Bound to the Param's elements through a header of the graph's own (see Scope.Param).
+		if v, _ := n.Value().(*tensor.Dense); v == nil || v == params[i].Value || v.Uintptr() != params[i].Value.Uintptr() {
+			t.Errorf("%s's node is not bound to its Param.Value's elements through a header of its own", params[i].Name)
 		}
 	}
 	rng := newRNG(4)

@@ -105,6 +105,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 // done are a *SettingError.
 func Resume(c *Checkpoint, epochs int) (*Trainer, error) {
 	cfg := c.State.Config
+	if cfg.Replicas == 0 {
+		cfg.Replicas = 1 // a checkpoint from before Config.Replicas: its run trained on one graph
+	}
 	if epochs > 0 {
 		cfg.Epochs = epochs
 	}

@@ -37,11 +37,21 @@ type Config struct {
 	// Patience > 0 stops training when the validation loss has not improved for that many
 	// epochs, and restores the weights of the best epoch (early stopping). It needs a validation set.
 	Patience int
+	// Replicas is the number of training graphs a batch's rows are shared out to, run at once,
+	// one core each (data parallelism: see the package's replicas.go); 0 means DefaultReplicas.
+	// It changes only the order of the floating-point sums over a batch, but it does change the
+	// last bits of the results, so it is a setting of the run and not the number of cores: the
+	// same settings give the same numbers on every machine.
+	Replicas int
 }
+
+// DefaultReplicas is the number of training graphs a batch is shared out to when Config.Replicas
+// is 0: two, the cores of the smallest machines the figures of README were measured on.
+const DefaultReplicas = 2
 
 // Defaults returns the default training config: Adam, learning rate 0.001, batch 100, 10 epochs.
 func Defaults() Config {
-	return Config{Optimizer: "adam", LearnRate: 0.001, Momentum: 0.9, Rho: 0.9, Epochs: 10, BatchSize: 100, Seed: 1,
+	return Config{Optimizer: "adam", LearnRate: 0.001, Momentum: 0.9, Rho: 0.9, Epochs: 10, BatchSize: 100, Seed: 1, Replicas: DefaultReplicas,
 		Schedule: Schedule{}.withDefaults()}
 }
 
@@ -67,6 +77,9 @@ func (c Config) WithDefaults() Config {
 	if c.BatchSize == 0 {
 		c.BatchSize = d.BatchSize
 	}
+	if c.Replicas == 0 {
+		c.Replicas = DefaultReplicas
+	}
 	c.Schedule = c.Schedule.withDefaults()
 	return c
 }
@@ -79,6 +92,7 @@ const (
 	MaxEpochs    = 100_000
 	MaxBatchSize = 1 << 20
 	MaxPatience  = 1_000_000
+	MaxReplicas  = 256
 )
 
 // configErr returns a *model.ConfigError about a field of Config.
@@ -112,6 +126,9 @@ func (c Config) Validate() error {
 	}
 	if c.Patience < 0 || c.Patience > MaxPatience {
 		return configErr("Patience", c.Patience, "must be between 0 and %d", MaxPatience)
+	}
+	if c.Replicas <= 0 || c.Replicas > MaxReplicas {
+		return configErr("Replicas", c.Replicas, "must be between 1 and %d", MaxReplicas)
 	}
 	if err := c.Schedule.Validate(); err != nil {
 		return err

@@ -234,7 +234,7 @@ func TestEvaluateChangesNothing(t *testing.T) {
 
 	grads := func() [][]float64 {
 		var out [][]float64
-		for _, n := range tr.full.g.Learnables {
+		for _, n := range tr.full.learnables() {
 			g, err := n.Grad()
 			if err != nil {
 				t.Fatalf("%s: %v", n.Name(), err)
@@ -243,8 +243,8 @@ func TestEvaluateChangesNothing(t *testing.T) {
 		}
 		return out
 	}
-	fillXY(data, evalIndices(0, 50), tr.full.g.XValue, tr.full.g.YValue)
-	if err := tr.full.vm.RunAll(); err != nil {
+	fillXY(data, evalIndices(0, tr.full.replicas[0].g.Batch), tr.full.replicas[0].g.XValue, tr.full.replicas[0].g.YValue)
+	if err := tr.full.replicas[0].vm.RunAll(); err != nil {
 		t.Fatal(err)
 	}
 	w0, g0 := fixWeights(net), grads()
@@ -271,7 +271,7 @@ func TestEvaluateChangesNothing(t *testing.T) {
 	if !fixSameWeights(g0, grads()) {
 		t.Error("Evaluate changed the training gradients")
 	}
-	tr.full.vm.Reset()
+	tr.full.replicas[0].vm.Reset()
 
 	// Whole runs: validation every epoch (Evaluate between epochs) or none.
 	run := func(val *dataset.Set, evalEveryBatch bool) (History, [][]float64) {

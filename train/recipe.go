@@ -40,6 +40,7 @@ type Recipe struct {
 	ValSize    int    // samples of the training file held out for validation; 0: none
 	TrainLimit int    // use only the first samples of the training file; 0: all
 	Seed       uint64 // the weights, the validation split, the batch order and dropout
+	Replicas   int    // training graphs a batch is shared out to, run at once (Config.Replicas)
 
 	set map[string]bool // the settings given with Set
 }
@@ -53,7 +54,7 @@ type Recipe struct {
 func DefaultRecipe() Recipe {
 	return Recipe{Model: "mlp", Hidden: "256", Activation: "relu", Dropout: 0.2, Dtype: "float32",
 		Optimizer: "adam", LearnRate: defaultRecipeLearnRate, Momentum: 0.9, Epochs: 6, BatchSize: 200, Seed: 1,
-		Schedule: Schedule{Name: "cosine", StepEvery: 5, StepGamma: 0.5}}
+		Replicas: DefaultReplicas, Schedule: Schedule{Name: "cosine", StepEvery: 5, StepGamma: 0.5}}
 }
 
 // defaultRecipeLearnRate is DefaultRecipe's learning rate, for Adam at batch 200: three times
@@ -109,6 +110,7 @@ func (r *Recipe) Settings(names ...string) []Setting {
 		{"train-limit", "use only the first N training samples (0: all)", integer(r, "train-limit", &r.TrainLimit)},
 		{"seed", "seed of the weights, the validation split, the batch order and dropout", seed(r, "seed", &r.Seed)},
 		{"dtype", "element type: float32 or float64", str(r, "dtype", &r.Dtype)},
+		{"replicas", "training graphs a batch is shared out to, run at once on as many cores (data parallelism; it changes the results' last bits only)", integer(r, "replicas", &r.Replicas)},
 		{"dataset", "known data set: " + strings.Join(dataset.KnownNames(), ", ") + " (default: what --data holds, else mnist)", str(r, "dataset", &r.Dataset)},
 		{"data", "directory of IDX files (default: the data set's usual places; $MNIST_DIR, else the bundled MNIST)", str(r, "data", &r.DataDir)},
 		{"classes", "class names, comma separated (default: the data's own, from classes.txt beside it or the known data set)", str(r, "classes", &r.ClassNames)},
@@ -183,6 +185,9 @@ func (r *Recipe) Restore(meta map[string]string, given func(name string) bool, f
 	if !found {
 		return errors.New("it keeps no settings of a recipe")
 	}
+	if _, ok := meta[MetaPrefix+"replicas"]; !ok && !given("replicas") {
+		r.Replicas = 1 // a checkpoint from before the setting: its run trained on one graph (see Resume)
+	}
 	return nil
 }
 
@@ -225,7 +230,7 @@ var settingOf = map[string]string{
 	"Hidden": "hidden", "Activation": "activation", "Loss": "loss", "Dropout": "dropout", "L2": "l2", "Dtype": "dtype",
 	"Optimizer": "optimizer", "LearnRate": "lr", "Momentum": "momentum", "Epochs": "epochs",
 	"BatchSize": "batch-size", "Patience": "patience", "Schedule.Name": "lr-schedule",
-	"Schedule.StepEvery": "lr-step-every", "Schedule.StepGamma": "lr-step-gamma", "Schedule.Warmup": "lr-warmup",
+	"Schedule.StepEvery": "lr-step-every", "Schedule.StepGamma": "lr-step-gamma", "Schedule.Warmup": "lr-warmup", "Replicas": "replicas",
 }
 
 // A SettingError reports a setting of a Recipe that is not valid, or a file of a Run or an output
@@ -276,7 +281,7 @@ func (r Recipe) Configs(inputs, classes int) (model.Config, Config, error) {
 		mc.Loss = r.Loss
 	}
 	tc := Config{Optimizer: r.Optimizer, LearnRate: r.LearnRate, Momentum: r.Momentum, Rho: Defaults().Rho,
-		Epochs: r.Epochs, BatchSize: r.BatchSize, Seed: r.Seed, Patience: r.Patience, Schedule: r.Schedule}
+		Epochs: r.Epochs, BatchSize: r.BatchSize, Seed: r.Seed, Patience: r.Patience, Schedule: r.Schedule, Replicas: r.Replicas}
 	if tc.LearnRate == 0 {
 		tc.LearnRate = DefaultLearnRate(r.Optimizer)
 	}

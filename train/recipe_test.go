@@ -157,11 +157,11 @@ func TestRecipeSettings(t *testing.T) {
 		}
 		seen[s.Name] = true
 	}
-	if len(seen) != 23 {
+	if len(seen) != 24 {
 		t.Errorf("%d settings", len(seen))
 	}
 	for _, f := range []string{"Hidden", "Activation", "Loss", "Dropout", "L2", "Dtype", "Optimizer", "LearnRate", "Momentum", "Epochs",
-		"BatchSize", "Patience", "Schedule.Name", "Schedule.StepEvery", "Schedule.StepGamma", "Schedule.Warmup"} {
+		"BatchSize", "Patience", "Schedule.Name", "Schedule.StepEvery", "Schedule.StepGamma", "Schedule.Warmup", "Replicas"} {
 		if !seen[settingOf[f]] {
 			t.Errorf("config field %s maps to no setting (%q)", f, settingOf[f])
 		}
@@ -185,8 +185,8 @@ func TestRecipeSettingsNamed(t *testing.T) {
 	if r.Seed != 9 || r.LearnRate != 0.5 || r.Hidden != "7" || !r.Given("lr") {
 		t.Errorf("the named settings are not bound to the recipe: %+v", r)
 	}
-	if n := len(r.Settings()); n != 23 {
-		t.Errorf("Settings() has %d settings, want all 23", n)
+	if n := len(r.Settings()); n != 24 {
+		t.Errorf("Settings() has %d settings, want all 24", n)
 	}
 }
 

@@ -41,7 +41,7 @@ type SolverState struct {
 
 // State returns the trainer's current state.
 func (t *Trainer) State() (State, error) {
-	ss, err := readSolverState(t.solver, t.full.g.Learnables)
+	ss, err := readSolverState(t.solver, t.full.learnables())
 	if err != nil {
 		return State{}, err
 	}
@@ -51,7 +51,7 @@ func (t *Trainer) State() (State, error) {
 // Restore sets the history and solver state saved by State, so the next Fit continues after the
 // last saved epoch.
 func (t *Trainer) Restore(s State) error {
-	learnables := t.full.g.Learnables
+	learnables := t.full.learnables()
 	if len(s.Solver.Set) != len(s.Solver.Slots) || len(s.Solver.Slots) != 0 && len(s.Solver.Slots) != len(learnables) {
 		return fmt.Errorf("checkpoint: solver state for %d learnables, the model has %d", len(s.Solver.Slots), len(learnables))
 	}

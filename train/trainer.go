@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -47,15 +48,24 @@ type Trainer struct {
 	Best         Best
 	StoppedEarly bool
 
-	full   *step // the training graph of BatchSize samples
-	rest   *step // one of the remainder's size, made when a set needs it
+	full   *step // the training graphs of BatchSize samples
+	rest   *step // those of the remainder's size, made when a set needs it
 	solver *shardedSolver
 }
 
-// A step is a training graph and its machine.
+// A step is the training graphs of one batch size: one replica per share of the batch's rows
+// (Config.Replicas), each a graph and its machine, all bound to the network's weight tensors.
 type step struct {
-	g  *model.TrainGraph
-	vm G.VM
+	batch    int
+	replicas []*replica
+}
+
+// A replica is a training graph and its machine for the rows [lo, hi) of a batch.
+type replica struct {
+	g      *model.TrainGraph
+	vm     G.VM
+	lo, hi int
+	err    error
 }
 
 // Best remembers the best epoch and its weights, for early stopping.
@@ -72,7 +82,7 @@ func NewTrainer(net *model.Network, cfg Config) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	full, err := newStep(net, cfg.BatchSize)
+	full, err := newStep(net, cfg.BatchSize, cfg.Replicas)
 	if err != nil {
 		return nil, err
 	}
@@ -81,13 +91,34 @@ func NewTrainer(net *model.Network, cfg Config) (*Trainer, error) {
 	return t, nil
 }
 
-func newStep(net *model.Network, batch int) (*step, error) {
-	g, err := net.NewTrainGraph(batch)
-	if err != nil {
-		return nil, err
+// newStep builds the training graphs for batches of batch samples: n replicas (fewer when the
+// batch has fewer rows), the rows shared out as evenly as they go, the larger shares first.
+func newStep(net *model.Network, batch, n int) (*step, error) {
+	n = max(1, min(n, batch))
+	s := &step{batch: batch}
+	for k := range n {
+		lo, hi := k*batch/n, (k+1)*batch/n
+		g, err := net.NewTrainGraph(hi - lo)
+		if err != nil {
+			return nil, err
+		}
+		s.replicas = append(s.replicas, &replica{g: g, vm: g.NewMachine(), lo: lo, hi: hi})
 	}
-	return &step{g: g, vm: g.NewMachine()}, nil
+	return s, nil
 }
+
+// fillMasks draws the replicas' dropout masks from rng: layer by layer, and within a layer the
+// replicas in row order, so that they are the masks one graph of the whole batch would draw.
+func (s *step) fillMasks(rng *rand.Rand) {
+	for l := range s.replicas[0].g.Masks {
+		for _, r := range s.replicas {
+			r.g.Masks[l].Fill(rng)
+		}
+	}
+}
+
+// learnables returns the learnable nodes of the first replica, whose gradients the solver reads.
+func (s *step) learnables() G.Nodes { return s.replicas[0].g.Learnables }
 
 // String describes the run on one line: "mlp 784-256-10 relu loss=crossentropy dropout=0.2
 // float32, 203530 parameters; adam lr=0.001, batch 100, 10 epochs, seed 1".
@@ -174,8 +205,10 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 				}
 				return fmt.Errorf("epoch %d, batch %d: %w", epoch, b+1, err)
 			}
-			lossSum += s.g.LossValue() * float64(len(idx))
-			correct += countCorrect(t.Net, train, idx, s.g.LogitsValue())
+			for _, r := range s.replicas {
+				lossSum += r.g.LossValue() * float64(r.hi-r.lo)
+				correct += countCorrect(t.Net, train, idx[r.lo:r.hi], r.g.LogitsValue())
+			}
 			if t.OnBatch != nil {
 				t.OnBatch(epoch, b+1, batches)
 			}
@@ -257,11 +290,11 @@ func (t *Trainer) check(train, val *dataset.Set) error {
 // stepFor returns the training graph for a batch of size samples: the full one, or the
 // remainder's, built on first use.
 func (t *Trainer) stepFor(size int) (*step, error) {
-	if size == t.full.g.Batch {
+	if size == t.full.batch {
 		return t.full, nil
 	}
-	if t.rest == nil || t.rest.g.Batch != size {
-		s, err := newStep(t.Net, size)
+	if t.rest == nil || t.rest.batch != size {
+		s, err := newStep(t.Net, size, t.Config.Replicas)
 		if err != nil {
 			return nil, err
 		}
@@ -283,24 +316,50 @@ func (t *Trainer) earlyStop(e Epoch) {
 	}
 }
 
-// run makes one training step on the samples at idx: fill the batch, forward and backward pass,
-// solver update. masks draws the dropout masks (nil: keep the previous ones).
+// run makes one training step on the samples at idx: fill each replica's rows and run its forward
+// and backward passes, the replicas at once, combine their gradients into the first replica's, and let
+// the solver update the weights. masks draws the dropout masks (nil: keep the previous ones).
+//
+// Each replica's loss is the mean over its n_k rows, so the gradient of the batch's mean loss is
+// the sum over replicas of (n_k/batch) times the replica's gradient (the L2 term, in every
+// replica's loss, adds up to itself once, as the weights sum to one).
 func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.Rand) error {
-	fillXY(set, idx, s.g.XValue, s.g.YValue)
 	if masks != nil {
-		s.g.FillMasks(masks)
+		s.fillMasks(masks)
 	}
-	err := s.vm.RunAll()
-	if rerr := rewind(s.vm); err == nil && rerr != nil {
-		err = rerr
+	forward := func(r *replica) {
+		fillXY(set, idx[r.lo:r.hi], r.g.XValue, r.g.YValue)
+		r.err = r.vm.RunAll()
+		if err := rewind(r.vm); r.err == nil && err != nil {
+			r.err = err
+		}
 	}
-	if err != nil {
-		return err
+	if len(s.replicas) == 1 {
+		forward(s.replicas[0])
+	} else {
+		var wg sync.WaitGroup
+		for _, r := range s.replicas[1:] {
+			wg.Go(func() { forward(r) })
+		}
+		forward(s.replicas[0])
+		wg.Wait()
 	}
-	if loss := s.g.LossValue(); !finite(loss) {
+	var loss float64
+	for _, r := range s.replicas {
+		if r.err != nil {
+			return r.err
+		}
+		loss += r.g.LossValue() * float64(r.hi-r.lo) / float64(s.batch)
+	}
+	if !finite(loss) {
 		return &DivergedError{Loss: loss, LearnRate: t.Config.LearnRate}
 	}
-	return t.solver.Step(s.g.Learnables)
+	if len(s.replicas) > 1 {
+		if err := s.combineGradients(); err != nil {
+			return err
+		}
+	}
+	return t.solver.Step(s.learnables())
 }
 
 // rewind readies a machine for its next run, keeping its registers (model.Rewind); the tests

@@ -1,0 +1,70 @@
+package train
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"gorgonet/model"
+)
+
+// TestReplicasAreOneBatch trains the same float64 network (dropout, L2) on 3, 2 and 1 replicas
+// for two epochs of 230 samples in batches of 50 (so the remainder batch of 30 is split too) and
+// requires the same training: every weight within a relative 1e-9 of the one graph's, the epochs'
+// losses and accuracies the same. Combining the replicas' gradients with the wrong weights (a sum
+// instead of a mean, the remainder's shares, the L2 term counted per replica) or drawing the
+// dropout masks in another order moves the weights by far more. SGD, because Adam's step
+// (m/√v) turns the last-bit differences of gradients that are nearly zero into full steps.
+func TestReplicasAreOneBatch(t *testing.T) {
+	all, _ := fixMNIST(t)
+	data := all.Limit(230)
+	cfg := model.MLP(784, []int{24, 12}, 10)
+	cfg.Dropout, cfg.L2, cfg.Dtype = 0.3, 1e-3, tensor.Float64
+	run := func(replicas int) (History, [][]float64) {
+		net := fixNet(t, cfg, 3)
+		tr := fixTrainer(t, net, Config{Optimizer: "sgd", LearnRate: 0.1, Epochs: 2, BatchSize: 50, Seed: 3, Replicas: replicas})
+		if err := tr.Fit(context.Background(), data, nil); err != nil {
+			t.Fatal(err)
+		}
+		return tr.History, fixWeights(net)
+	}
+	h1, w1 := run(1)
+	for _, replicas := range []int{2, 3} {
+		t.Run(fmt.Sprint(replicas), func(t *testing.T) {
+			h, w := run(replicas)
+			for i := range h1 {
+				if math.Abs(h[i].Loss-h1[i].Loss) > 1e-9*h1[i].Loss || h[i].TrainAcc != h1[i].TrainAcc {
+					t.Errorf("epoch %d: loss %v, accuracy %v; one graph: %v, %v", i+1, h[i].Loss, h[i].TrainAcc, h1[i].Loss, h1[i].TrainAcc)
+				}
+			}
+			worst := 0.0
+			for i := range w1 {
+				for j := range w1[i] {
+					worst = max(worst, math.Abs(w[i][j]-w1[i][j])/max(math.Abs(w1[i][j]), 1e-3))
+				}
+			}
+			if worst > 1e-9 {
+				t.Errorf("weights differ from one graph's by up to %.3g (relative)", worst)
+			}
+		})
+	}
+}
+
+// TestGraphsShareWeightsNotHeaders runs two replicas at once many times under the race detector's
+// eye: Gorgonia transposes a product's operand in place, so if the replicas' graphs were bound to
+// one *tensor.Dense per parameter (not headers of their own over its elements) a product in one
+// would find the other's weights transposed ("Shape mismatch") or read a half-written header.
+func TestGraphsShareWeightsNotHeaders(t *testing.T) {
+	all, _ := fixMNIST(t)
+	data := all.Limit(2000)
+	cfg := model.MLP(784, []int{32}, 10)
+	cfg.Dropout = 0.2
+	net := fixNet(t, cfg, 4)
+	tr := fixTrainer(t, net, Config{Optimizer: "adam", Epochs: 1, BatchSize: 20, Seed: 4, Replicas: 2})
+	if err := tr.Fit(context.Background(), data, nil); err != nil {
+		t.Fatal(err)
+	}
+}
