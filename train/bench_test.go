@@ -98,12 +98,14 @@ func BenchmarkTrainStepReplicas(b *testing.B) {
 }
 
 // benchSteps times b.N training steps of tr on batches of train in a shuffled order, drawing
-// dropout masks from masks (nil: none drawn), and reports samples per second.
+// dropout masks from masks (nil: none drawn), and reports samples per second and the cores kept
+// busy (the process's CPU time over the wall time, where getrusage is known).
 func benchSteps(b *testing.B, tr *Trainer, train *dataset.Set, masks *rand.Rand) {
 	batch := tr.Config.BatchSize
 	order := dataset.Order(nil, train.Len(), 1, 1)
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu0, ok := cpuTime()
 	for i := 0; i < b.N; i++ {
 		start := (i * batch) % (train.Len() - batch)
 		if err := tr.run(tr.full, train, order[start:start+batch], masks); err != nil {
@@ -111,4 +113,7 @@ func benchSteps(b *testing.B, tr *Trainer, train *dataset.Set, masks *rand.Rand)
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
+	if cpu1, ok1 := cpuTime(); ok && ok1 {
+		b.ReportMetric((cpu1-cpu0).Seconds()/b.Elapsed().Seconds(), "cores")
+	}
 }

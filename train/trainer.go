@@ -62,10 +62,11 @@ type step struct {
 
 // A replica is a training graph and its machine for the rows [lo, hi) of a batch.
 type replica struct {
-	g      *model.TrainGraph
-	vm     G.VM
-	lo, hi int
-	err    error
+	g       *model.TrainGraph
+	vm      G.VM
+	lo, hi  int
+	err     error
+	correct int // rows of the last run predicted right
 }
 
 // Best remembers the best epoch and its weights, for early stopping.
@@ -207,7 +208,7 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 			}
 			for _, r := range s.replicas {
 				lossSum += r.g.LossValue() * float64(r.hi-r.lo)
-				correct += countCorrect(t.Net, train, idx[r.lo:r.hi], r.g.LogitsValue())
+				correct += r.correct
 			}
 			if t.OnBatch != nil {
 				t.OnBatch(epoch, b+1, batches)
@@ -332,6 +333,9 @@ func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.Rand) er
 		r.err = r.vm.RunAll()
 		if err := rewind(r.vm); r.err == nil && err != nil {
 			r.err = err
+		}
+		if r.err == nil {
+			r.correct = countCorrect(t.Net, set, idx[r.lo:r.hi], r.g.LogitsValue())
 		}
 	}
 	if len(s.replicas) == 1 {
