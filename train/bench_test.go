@@ -42,7 +42,9 @@ func BenchmarkTrainStep(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				tr, err := NewTrainer(net, Config{Optimizer: "adam", BatchSize: batch, Seed: 1})
+				// One graph: how a step's cost grows with the work (BenchmarkTrainStepReplicas
+				// compares replicas).
+				tr, err := NewTrainer(net, Config{Optimizer: "adam", BatchSize: batch, Seed: 1, Replicas: 1})
 				if err != nil {
 					b.Fatal(err)
 				}
