@@ -123,7 +123,7 @@ func ExampleRun() {
 	fmt.Println(saved.Meta["command"])
 	fmt.Println("epochs:", saved.Meta["epochs"], "checkpoint removed:", errors.Is(err, fs.ErrNotExist))
 	// Output:
-	// Training mlp 784-32-10 relu loss=crossentropy dropout=0.2 float32, 25450 parameters; adam lr=0.003, batch 200, 2 epochs, seed 1; data: 800 train, 200 validation, 10000 test
+	// Training mlp 784-32-10 relu loss=crossentropy dropout=0.2 float32, 25450 parameters; adam lr=0.003, batch 200 on 2 replicas, 2 epochs, seed 1; data: 800 train, 200 validation, 10000 test
 	// mnist train --hidden 32 --epochs 2 --val-size 200 --train-limit 1000
 	// epochs: 2 checkpoint removed: true
 }

@@ -110,7 +110,7 @@ func (r *Recipe) Settings(names ...string) []Setting {
 		{"train-limit", "use only the first N training samples (0: all)", integer(r, "train-limit", &r.TrainLimit)},
 		{"seed", "seed of the weights, the validation split, the batch order and dropout", seed(r, "seed", &r.Seed)},
 		{"dtype", "element type: float32 or float64", str(r, "dtype", &r.Dtype)},
-		{"replicas", "training graphs a batch is shared out to, run at once on as many cores (data parallelism; the order of sums changes, so results move slightly)", integer(r, "replicas", &r.Replicas)},
+		{"replicas", "training graphs a batch is shared out to, run at once on as many cores (data parallelism, 1 to 256; --batch-size stays the whole batch; the order of sums changes, so results move slightly; a checkpoint keeps it)", integer(r, "replicas", &r.Replicas)},
 		{"dataset", "known data set: " + strings.Join(dataset.KnownNames(), ", ") + " (default: what --data holds, else mnist)", str(r, "dataset", &r.Dataset)},
 		{"data", "directory of IDX files (default: the data set's usual places; $MNIST_DIR, else the bundled MNIST)", str(r, "data", &r.DataDir)},
 		{"classes", "class names, comma separated (default: the data's own, from classes.txt beside it or the known data set)", str(r, "classes", &r.ClassNames)},

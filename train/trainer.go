@@ -122,15 +122,18 @@ func (s *step) fillMasks(rng *rand.Rand) {
 func (s *step) learnables() G.Nodes { return s.replicas[0].g.Learnables }
 
 // String describes the run on one line: "mlp 784-256-10 relu loss=crossentropy dropout=0.2
-// float32, 203530 parameters; adam lr=0.001, batch 100, 10 epochs, seed 1".
+// float32, 203530 parameters; adam lr=0.001, batch 100 on 2 replicas, 10 epochs, seed 1".
 func (t *Trainer) String() string {
 	c := t.Config
-	epochs := "epochs"
+	epochs, replicas := "epochs", "replicas"
 	if c.Epochs == 1 {
 		epochs = "epoch"
 	}
-	return fmt.Sprintf("%s, %d parameters; %s lr=%g, batch %d, %d %s, seed %d",
-		t.Net, t.Net.NumParams(), c.Optimizer, c.LearnRate, c.BatchSize, c.Epochs, epochs, c.Seed)
+	if c.Replicas == 1 {
+		replicas = "replica"
+	}
+	return fmt.Sprintf("%s, %d parameters; %s lr=%g, batch %d on %d %s, %d %s, seed %d",
+		t.Net, t.Net.NumParams(), c.Optimizer, c.LearnRate, c.BatchSize, c.Replicas, replicas, c.Epochs, epochs, c.Seed)
 }
 
 // StopLine says why training ended early, for a program to print after Fit; "" when it did not.
