@@ -22,6 +22,7 @@ const sweepValSize = 5000
 func runSweep(args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("mnist sweep", pflag.ContinueOnError)
 	base := train.DefaultRecipe()
+	base.ValSize = sweepValSize // so that --help shows the sweep's own default
 	lists := map[string]*string{}
 	for _, s := range base.Settings() {
 		usage := s.Usage + "; a comma list sweeps over values"
@@ -53,6 +54,9 @@ func runSweep(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if len(rs.Space.Names) == 0 {
+		if _, _, err := rs.Base.Configs(dataset.DigitSize*dataset.DigitSize, dataset.MNISTClasses); err != nil {
+			return err // a bad single value first: it is what the user got wrong
+		}
 		return cli.Usagef("nothing to sweep: give at least one training flag a comma list of values (e.g. --lr 0.001,0.003)")
 	}
 	combos, err := rs.Space.Sample(*trials, rs.Base.Seed)
