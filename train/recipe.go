@@ -166,6 +166,9 @@ func (r *Recipe) Restore(meta map[string]string, given func(name string) bool, f
 	for _, s := range r.Settings() {
 		old, ok := meta[MetaPrefix+s.Name]
 		found = found || ok
+		if !ok && s.Name == "replicas" {
+			old, ok = "1", true // a checkpoint from before the setting: its run trained on one graph (see Resume)
+		}
 		switch {
 		case !ok || slices.Contains(free, s.Name) && given(s.Name):
 		case !given(s.Name):
@@ -184,9 +187,6 @@ func (r *Recipe) Restore(meta map[string]string, given func(name string) bool, f
 	}
 	if !found {
 		return errors.New("it keeps no settings of a recipe")
-	}
-	if _, ok := meta[MetaPrefix+"replicas"]; !ok && !given("replicas") {
-		r.Replicas = 1 // a checkpoint from before the setting: its run trained on one graph (see Resume)
 	}
 	return nil
 }

@@ -348,4 +348,18 @@ func TestRecipeRestore(t *testing.T) {
 	if err := r.Restore(map[string]string{"command": "x"}, given()); err == nil {
 		t.Error("Restore of metadata without settings: no error")
 	}
+
+	// A checkpoint from before --replicas trained on one graph: it resumes on one, and another
+	// given value is refused as for any setting.
+	before := old.Meta()
+	delete(before, MetaPrefix+"replicas")
+	r = DefaultRecipe()
+	if err := r.Restore(before, given()); err != nil || r.Replicas != 1 {
+		t.Errorf("Restore of a checkpoint without replicas: %v, replicas %d, want 1", err, r.Replicas)
+	}
+	r = DefaultRecipe()
+	_ = r.Set("replicas", "2")
+	if err := r.Restore(before, given("replicas")); err == nil || !strings.HasPrefix(err.Error(), "--replicas 2: the checkpoint's run has 1, and") {
+		t.Errorf("Restore with --replicas 2 of a checkpoint without replicas: %v", err)
+	}
 }
