@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"os"
@@ -185,14 +184,9 @@ func firstLine(s string) string { l, _, _ := strings.Cut(s, "\n"); return l }
 // epochSeconds reads the seconds of the one epoch in a --history file.
 func epochSeconds(t *testing.T, path string) float64 {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	if err != nil || len(rows) != 2 {
-		t.Fatalf("%s: %v, %d rows", path, err, len(rows))
+	rows := readCSV(t, path)
+	if len(rows) != 2 {
+		t.Fatalf("%s: %d rows, want a header and one epoch", path, len(rows))
 	}
 	s, err := strconv.ParseFloat(rows[1][5], 64)
 	if err != nil {
