@@ -5,17 +5,16 @@ package model
 import (
 	"runtime"
 
-	"gonum.org/v1/gonum/blas/gonum"
 	G "gorgonia.org/gorgonia"
 )
 
 // UseFastBLAS switches Gorgonia's (and tensor's) matrix products, a process-wide setting, to the
 // fastest implementation this build has, and returns its name. In the default, pure-Go build that
-// is gonum's BLAS with large products cut into one band per core (see parallelBLAS); with the
-// openblas build tag it is OpenBLAS through cgo. Without a call, Gorgonia uses plain gonum on one
-// core. The commands call it first thing; a library user chooses.
+// is gonum's BLAS with large products cut into one band per core (see parallelBLAS) and each band
+// into tiles (see tiledGonum); with the openblas build tag it is OpenBLAS through cgo. Without a
+// call, Gorgonia uses plain gonum. The commands call it first thing; a library user chooses.
 func UseFastBLAS() string {
-	G.Use(newParallelBLAS(gonum.Implementation{}))
+	G.Use(newParallelBLAS(tiledGonum{}))
 	return BLASName
 }
 
