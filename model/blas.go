@@ -103,8 +103,9 @@ func bands(workers, m, n, k int, do func(rows bool, lo, hi int)) {
 //
 // The numbers do not change: for these two transpose cases gonum's kernels add a[i,l]·b[l,j] into
 // c[i,j] in order of l, blocked or not, so each element is the same sum in the same order
-// (TestTiledGonumIsGonum compares every bit). Products with B transposed are dot products, whose
-// blocks change the order of the sum: they go to gonum as they are.
+// (TestTiledGonumIsGonum compares every bit). Products with B transposed are dot products along
+// k, which gonum's blocks cut into sums of 64 elements: tiled only when k is one block (the
+// gradient of a layer's input through a 10-class output layer), otherwise passed on as they are.
 type tiledGonum struct{ gonum.Implementation }
 
 const (
@@ -113,23 +114,29 @@ const (
 )
 
 func (t tiledGonum) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	if tB != blas.NoTrans || m <= 0 || n <= 0 {
+	if !tileable(tB, m, n, k) {
 		t.Implementation.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	tiles(m, n, func(i, j, rows, cols int) {
-		t.Implementation.Sgemm(tA, tB, rows, cols, k, alpha, a[offsetA(tA, i, lda):], lda, b[j:], ldb, beta, c[i*ldc+j:], ldc)
+		t.Implementation.Sgemm(tA, tB, rows, cols, k, alpha, a[offsetA(tA, i, lda):], lda, b[offsetB(tB, j, ldb):], ldb, beta, c[i*ldc+j:], ldc)
 	})
 }
 
 func (t tiledGonum) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	if tB != blas.NoTrans || m <= 0 || n <= 0 {
+	if !tileable(tB, m, n, k) {
 		t.Implementation.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	tiles(m, n, func(i, j, rows, cols int) {
-		t.Implementation.Dgemm(tA, tB, rows, cols, k, alpha, a[offsetA(tA, i, lda):], lda, b[j:], ldb, beta, c[i*ldc+j:], ldc)
+		t.Implementation.Dgemm(tA, tB, rows, cols, k, alpha, a[offsetA(tA, i, lda):], lda, b[offsetB(tB, j, ldb):], ldb, beta, c[i*ldc+j:], ldc)
 	})
+}
+
+// tileable reports whether tiling a product leaves every element of C the same: B not transposed,
+// or a sum (k) of one gonum block.
+func tileable(tB blas.Transpose, m, n, k int) bool {
+	return m > 0 && n > 0 && (tB == blas.NoTrans || k <= tileRows)
 }
 
 // tiles calls do for the tiles of an m x n matrix in row-major order: bands of tileRows rows, each

@@ -90,7 +90,7 @@ func TestTiledGonumIsGonum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var plain gonum.Implementation
 	var tiled tiledGonum
-	for _, dims := range [][3]int{{100, 256, 784}, {784, 256, 100}, {50, 10, 256}, {256, 10, 50}, {65, 193, 70}, {1, 1000, 3}, {3, 3, 3}} {
+	for _, dims := range [][3]int{{100, 256, 784}, {784, 256, 100}, {50, 10, 256}, {256, 10, 50}, {50, 256, 10}, {300, 200, 64}, {300, 200, 65}, {65, 193, 70}, {1, 1000, 3}, {3, 3, 3}} {
 		m, n, k := dims[0], dims[1], dims[2]
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
