@@ -93,7 +93,7 @@ func BenchmarkTrainStepReplicas(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				benchSteps(b, tr, train, rand.New(rand.NewPCG(1, 2)))
+				benchSteps(b, tr, train, rand.NewPCG(1, 2))
 			})
 		}
 	}
@@ -102,7 +102,7 @@ func BenchmarkTrainStepReplicas(b *testing.B) {
 // benchSteps times b.N training steps of tr on batches of train in a shuffled order, drawing
 // dropout masks from masks (nil: none drawn), and reports samples per second and the cores kept
 // busy (the process's CPU time over the wall time, where getrusage is known).
-func benchSteps(b *testing.B, tr *Trainer, train *dataset.Set, masks *rand.Rand) {
+func benchSteps(b *testing.B, tr *Trainer, train *dataset.Set, masks *rand.PCG) {
 	batch := tr.Config.BatchSize
 	order := dataset.Order(nil, train.Len(), 1, 1)
 	b.ReportAllocs()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -68,5 +70,69 @@ func TestGraphsShareWeightsNotHeaders(t *testing.T) {
 	tr := fixTrainer(t, net, Config{Optimizer: "adam", Epochs: 1, BatchSize: 100, Seed: 4, Replicas: 2})
 	if err := tr.Fit(context.Background(), data, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSkipPCG checks the jump ahead against drawing: skipping n draws leaves the stream where n
+// calls of Uint64 leave it.
+func TestSkipPCG(t *testing.T) {
+	for _, n := range []uint64{0, 1, 2, 3, 63, 64, 65, 1000, 123457} {
+		for _, seed := range []uint64{0, 1, 1 << 63} {
+			drawn, skipped := rand.NewPCG(seed, maskStream+7), rand.NewPCG(seed, maskStream+7)
+			for range n {
+				drawn.Uint64()
+			}
+			skipPCG(skipped, n)
+			if a, b := drawn.Uint64(), skipped.Uint64(); a != b {
+				t.Fatalf("seed %d, %d draws: next draw %#x after skipping, %#x after drawing", seed, n, b, a)
+			}
+		}
+	}
+}
+
+// TestMasksOneStream checks that replicas drawing their own rows of the masks at once get, bit for
+// bit, the masks one graph of the whole batch draws from one stream, layer by layer, over several
+// steps: two dropout layers of different widths, shares of uneven size.
+func TestMasksOneStream(t *testing.T) {
+	cfg := model.MLP(6, []int{5, 3}, 2)
+	cfg.Dropout = 0.4
+	net, err := model.New(cfg, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batch = 7
+	one, err := newStep(net, batch, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{2, 3} {
+		s, err := newStep(net, batch, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, stream := rand.New(rand.NewPCG(5, 6)), rand.NewPCG(5, 6)
+		for step := range 3 {
+			for _, m := range one.replicas[0].g.Masks {
+				m.Fill(want)
+			}
+			start := *stream
+			skipPCG(stream, s.maskDraws)
+			for _, r := range s.replicas {
+				r.fillMasks(&start)
+			}
+			for l, m := range one.replicas[0].g.Masks {
+				units := m.Value.Shape()[1]
+				all := m.Value.Data().([]float32)
+				for _, r := range s.replicas {
+					got := r.g.Masks[l].Value.Data().([]float32)
+					if !slices.Equal(got, all[r.lo*units:r.hi*units]) {
+						t.Fatalf("%d replicas, step %d, mask %d, rows %d-%d: %v, one graph's %v", n, step, l, r.lo, r.hi, got, all[r.lo*units:r.hi*units])
+					}
+				}
+			}
+		}
+		if a, b := want.Uint64(), stream.Uint64(); a != b {
+			t.Fatalf("%d replicas: the stream is not where one graph's draws leave it", n)
+		}
 	}
 }

@@ -56,8 +56,9 @@ type Trainer struct {
 // A step is the training graphs of one batch size: one replica per share of the batch's rows
 // (Config.Replicas), each a graph and its machine, all bound to the network's weight tensors.
 type step struct {
-	batch    int
-	replicas []*replica
+	batch     int
+	replicas  []*replica
+	maskDraws uint64 // random draws of the step's dropout masks
 }
 
 // A replica is a training graph and its machine for the rows [lo, hi) of a batch.
@@ -67,6 +68,10 @@ type replica struct {
 	lo, hi  int
 	err     error
 	correct int // rows of the last run predicted right
+
+	maskOffsets []uint64   // per mask, the step's draws before this replica's rows
+	pcg         rand.PCG   // this replica's place in the step's mask stream
+	rng         *rand.Rand // draws from pcg
 }
 
 // Best remembers the best epoch and its weights, for early stopping.
@@ -103,19 +108,12 @@ func newStep(net *model.Network, batch, n int) (*step, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.replicas = append(s.replicas, &replica{g: g, vm: g.NewMachine(), lo: lo, hi: hi})
+		r := &replica{g: g, vm: g.NewMachine(), lo: lo, hi: hi}
+		r.rng = rand.New(&r.pcg)
+		s.replicas = append(s.replicas, r)
 	}
+	s.maskDraws = s.maskOffsets()
 	return s, nil
-}
-
-// fillMasks draws the replicas' dropout masks from rng: layer by layer, and within a layer the
-// replicas in row order, so that they are the masks one graph of the whole batch would draw.
-func (s *step) fillMasks(rng *rand.Rand) {
-	for l := range s.replicas[0].g.Masks {
-		for _, r := range s.replicas {
-			r.g.Masks[l].Fill(rng)
-		}
-	}
 }
 
 // learnables returns the learnable nodes of the first replica, whose gradients the solver reads.
@@ -189,7 +187,7 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 			return err
 		}
 		order = dataset.Order(order, n, cfg.Seed, epoch)
-		masks := rand.New(rand.NewPCG(cfg.Seed, maskStream+uint64(epoch))) // replayable per epoch
+		masks := rand.NewPCG(cfg.Seed, maskStream+uint64(epoch)) // replayable per epoch
 		var lossSum float64
 		correct := 0
 		for b := range batches {
@@ -322,16 +320,22 @@ func (t *Trainer) earlyStop(e Epoch) {
 
 // run makes one training step on the samples at idx: fill each replica's rows and run its forward
 // and backward passes, the replicas at once, combine their gradients into the first replica's, and let
-// the solver update the weights. masks draws the dropout masks (nil: keep the previous ones).
+// the solver update the weights. The dropout masks are the step's draws from masks, which it
+// advances past them (nil: keep the previous masks); each replica draws its own rows (masks.go).
 //
 // Each replica's loss is the mean over its n_k rows, so the gradient of the batch's mean loss is
 // the sum over replicas of (n_k/batch) times the replica's gradient (the L2 term, in every
 // replica's loss, adds up to itself once, as the weights sum to one).
-func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.Rand) error {
+func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.PCG) error {
+	var start rand.PCG
 	if masks != nil {
-		s.fillMasks(masks)
+		start = *masks
+		skipPCG(masks, s.maskDraws)
 	}
 	forward := func(r *replica) {
+		if masks != nil {
+			r.fillMasks(&start)
+		}
 		fillXY(set, idx[r.lo:r.hi], r.g.XValue, r.g.YValue)
 		r.err = r.vm.RunAll()
 		if err := rewind(r.vm); r.err == nil && err != nil {
