@@ -23,19 +23,26 @@ import (
 // tensor per learnable, so checkpoints do not depend on the number of shares.
 type shardedSolver struct {
 	solvers []G.Solver
+	engines []*simdEngine // share k's pieces run their element-wise operations on engines[k]
 }
 
 // minShare is the fewest parameters per share: below it, a goroutine costs more than it saves.
 const minShare = 32 << 10
 
-// newShardedSolver returns a sharded solver of solve's solvers for a model of params parameters:
-// one share per core (runtime.GOMAXPROCS), at least minShare parameters each.
-func newShardedSolver(params int, solve func() G.Solver) *shardedSolver {
-	s := &shardedSolver{solvers: make([]G.Solver, max(1, min(runtime.GOMAXPROCS(0), params/minShare)))}
-	for k := range s.solvers {
-		s.solvers[k] = solve()
+// newShardedSolver returns a sharded solver of solve's solvers, one per share.
+func newShardedSolver(shares int, solve func() G.Solver) *shardedSolver {
+	s := &shardedSolver{}
+	for range shares {
+		s.solvers = append(s.solvers, solve())
+		s.engines = append(s.engines, new(simdEngine))
 	}
 	return s
+}
+
+// sharesFor returns the shares of a model of params parameters: one per core
+// (runtime.GOMAXPROCS), at least minShare parameters each.
+func sharesFor(params int) int {
+	return max(1, min(runtime.GOMAXPROCS(0), params/minShare))
 }
 
 // piece is the elements [lo, hi) of learnable i.
@@ -98,13 +105,13 @@ func (s *shardedSolver) share(k int, learnables G.Nodes, sizes []int) ([]G.Value
 		if !ok1 || !ok2 {
 			return nil, fmt.Errorf("%s: value %T and gradient %T, want dense tensors", n.Name(), n.Value(), g)
 		}
-		vgs[j] = pieceVG{w: slice(w, p.lo, p.hi), g: slice(d, p.lo, p.hi)}
+		vgs[j] = pieceVG{w: slice(w, p.lo, p.hi, s.engines[k]), g: slice(d, p.lo, p.hi, s.engines[k])}
 	}
 	return vgs, nil
 }
 
-// slice returns the elements [lo, hi) of t as a vector sharing t's memory.
-func slice(t *tensor.Dense, lo, hi int) *tensor.Dense {
+// slice returns the elements [lo, hi) of t as a vector sharing t's memory, on engine e.
+func slice(t *tensor.Dense, lo, hi int, e tensor.Engine) *tensor.Dense {
 	var backing any
 	switch data := t.Data().(type) {
 	case []float32:
@@ -114,7 +121,7 @@ func slice(t *tensor.Dense, lo, hi int) *tensor.Dense {
 	default:
 		panic(fmt.Sprintf("train: a learnable of %v", t.Dtype())) // model.Network only makes float32 and float64
 	}
-	return tensor.New(tensor.WithShape(hi-lo), tensor.WithBacking(backing))
+	return tensor.New(tensor.WithShape(hi-lo), tensor.WithBacking(backing), tensor.WithEngine(e))
 }
 
 // pieceVG is a piece of a learnable as a solver sees it.

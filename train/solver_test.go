@@ -14,10 +14,7 @@ import (
 
 // withShares gives tr's solver the given number of shares, in place of one per core.
 func withShares(tr *Trainer, shares int) *Trainer {
-	tr.solver = &shardedSolver{solvers: make([]G.Solver, shares)}
-	for k := range tr.solver.solvers {
-		tr.solver.solvers[k] = newSolver(tr.Config)
-	}
+	tr.solver = newShardedSolver(shares, func() G.Solver { return newSolver(tr.Config) })
 	return tr
 }
 

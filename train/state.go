@@ -217,7 +217,7 @@ func readSolverState(s *shardedSolver, learnables G.Nodes) (SolverState, error) 
 				if full[p.i][m] == nil {
 					full[p.i][m] = tensor.New(tensor.WithShape(learnables[p.i].Shape()...), tensor.Of(learnables[p.i].Dtype()))
 				}
-				if err := tensor.Copy(slice(full[p.i][m], p.lo, p.hi), slots[j][m]); err != nil {
+				if err := tensor.Copy(slice(full[p.i][m], p.lo, p.hi, tensor.StdEng{}), slots[j][m]); err != nil {
 					return SolverState{}, fmt.Errorf("solver state %s: %w", learnables[p.i].Name(), err)
 				}
 			}
@@ -260,7 +260,7 @@ func writeSolverState(s *shardedSolver, ss SolverState, learnables G.Nodes) erro
 				var sl slot
 				if full[p.i][0] != nil {
 					for m := range sl {
-						sl[m] = slice(full[p.i][m], p.lo, p.hi).Clone().(*tensor.Dense)
+						sl[m] = slice(full[p.i][m], p.lo, p.hi, s.engines[k]).Clone().(*tensor.Dense)
 					}
 				}
 				slots = append(slots, sl)

@@ -93,7 +93,7 @@ func NewTrainer(net *model.Network, cfg Config) (*Trainer, error) {
 		return nil, err
 	}
 	t := &Trainer{Net: net, Config: cfg, Eval: NewEvaluator(net), full: full}
-	t.solver = newShardedSolver(net.NumParams(), func() G.Solver { return newSolver(cfg) })
+	t.solver = newShardedSolver(sharesFor(net.NumParams()), func() G.Solver { return newSolver(cfg) })
 	return t, nil
 }
 

@@ -1,0 +1,143 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// awkward returns n float32s of every kind an update meets: normal values of both signs, zeros of
+// both signs, subnormals, and values whose products overflow.
+func awkward(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	for i := range x {
+		switch rng.IntN(8) {
+		case 0:
+			x[i] = 0
+		case 1:
+			x[i] = float32(math.Copysign(0, -1))
+		case 2:
+			x[i] = float32(rng.NormFloat64()) * 1e-40 // subnormal
+		case 3:
+			x[i] = float32(rng.NormFloat64()) * 3e38
+		default:
+			x[i] = float32(rng.NormFloat64())
+		}
+	}
+	return x
+}
+
+// TestSIMDEngineIsStdEng checks every operation simdEngine takes over against the standard engine,
+// bit for bit, at lengths that leave every remainder of vek's vector loops, and then whole runs of
+// every Gorgonia solver on tensors of each engine.
+func TestSIMDEngineIsStdEng(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 9))
+	ops := map[string]func(a, b tensor.Tensor) (tensor.Tensor, error){
+		"a*b": func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Mul(a, b, tensor.UseUnsafe()) },
+		"a*a": func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Mul(a, a, tensor.UseUnsafe()) },
+		"a+b": func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Add(a, b, tensor.UseUnsafe()) },
+		"a*0.9": func(a, b tensor.Tensor) (tensor.Tensor, error) {
+			return tensor.Mul(a, float32(0.9), tensor.UseUnsafe())
+		},
+		"a+1e-8": func(a, b tensor.Tensor) (tensor.Tensor, error) {
+			return tensor.Add(a, float32(1e-8), tensor.UseUnsafe())
+		},
+		"b+=a*.999": func(a, b tensor.Tensor) (tensor.Tensor, error) {
+			return tensor.Mul(a, float32(0.999), tensor.WithIncr(b), tensor.UseUnsafe())
+		},
+		"a*b safe": func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Mul(a, b) },
+	}
+	for name, op := range ops {
+		for _, n := range []int{1, 7, 8, 31, 32, 33, 64, 1001} {
+			x, y := awkward(rng, n), awkward(rng, n)
+			var results [2][2][]float32 // [engine][result, b]
+			for k, e := range []tensor.Engine{tensor.StdEng{}, new(simdEngine)} {
+				a := tensor.New(tensor.WithShape(n), tensor.WithBacking(append([]float32(nil), x...)), tensor.WithEngine(e))
+				b := tensor.New(tensor.WithShape(n), tensor.WithBacking(append([]float32(nil), y...)), tensor.WithEngine(e))
+				r, err := op(a, b)
+				if err != nil {
+					t.Fatalf("%s, %d elements: %v", name, n, err)
+				}
+				results[k] = [2][]float32{r.Data().([]float32), b.Float32s()}
+			}
+			for j := range results[0] {
+				for i := range results[0][j] {
+					if math.Float32bits(results[0][j][i]) != math.Float32bits(results[1][j][i]) {
+						t.Fatalf("%s, %d elements: element %d is %v, the standard engine's %v", name, n, i, results[1][j][i], results[0][j][i])
+					}
+				}
+			}
+		}
+	}
+
+	// Whole solvers: five steps over two learnables.
+	for _, opt := range Optimizers {
+		t.Run(opt, func(t *testing.T) {
+			sizes := []int{1000, 37}
+			var weights [2][][]float32
+			var simd *simdEngine
+			for k, e := range []tensor.Engine{tensor.StdEng{}, new(simdEngine)} {
+				rng := rand.New(rand.NewPCG(1, 2))
+				solver := newSolver(Config{Optimizer: opt, LearnRate: 0.01, Momentum: 0.9, Rho: 0.9})
+				var vgs []G.ValueGrad
+				for _, n := range sizes {
+					w := tensor.New(tensor.WithShape(n), tensor.WithBacking(awkward(rng, n)), tensor.WithEngine(e))
+					g := tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32), tensor.WithEngine(e))
+					vgs = append(vgs, pieceVG{w: w, g: g})
+					weights[k] = append(weights[k], w.Float32s())
+				}
+				for range 5 {
+					for _, vg := range vgs {
+						copy(vg.(pieceVG).g.Float32s(), awkward(rng, vg.(pieceVG).g.Len()))
+					}
+					if err := solver.Step(vgs); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if s, ok := e.(*simdEngine); ok {
+					simd = s
+				}
+			}
+			for i := range weights[0] {
+				for j := range weights[0][i] {
+					if a, b := weights[0][i][j], weights[1][i][j]; math.Float32bits(a) != math.Float32bits(b) && !(a != a && b != b) {
+						t.Fatalf("learnable %d, element %d: %v, the standard engine's %v", i, j, b, a)
+					}
+				}
+			}
+			if opt == "adam" && simd.scratch == nil {
+				t.Error("Adam's square of the gradient did not go through the SIMD engine")
+			}
+		})
+	}
+}
+
+// TestSIMDEngineOverlap checks that operands sharing memory, which vek's kernels refuse with a
+// panic, go to the standard engine and give its results.
+func TestSIMDEngineOverlap(t *testing.T) {
+	x := awkward(rand.New(rand.NewPCG(1, 1)), 101)
+	var got [2][]float32
+	for k, e := range []tensor.Engine{tensor.StdEng{}, new(simdEngine)} {
+		backing := append([]float32(nil), x...)
+		a := tensor.New(tensor.WithShape(100), tensor.WithBacking(backing[:100]), tensor.WithEngine(e))
+		b := tensor.New(tensor.WithShape(100), tensor.WithBacking(backing[1:]), tensor.WithEngine(e))
+		if _, err := tensor.Mul(a, b, tensor.UseUnsafe()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tensor.Add(a, b, tensor.UseUnsafe()); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tensor.Mul(a, float32(0.5), tensor.WithIncr(b), tensor.UseUnsafe()); err != nil {
+			t.Fatal(err)
+		}
+		got[k] = backing
+	}
+	for i := range got[0] {
+		if math.Float32bits(got[0][i]) != math.Float32bits(got[1][i]) {
+			t.Fatalf("element %d: %v, the standard engine's %v", i, got[1][i], got[0][i])
+		}
+	}
+}
