@@ -4,14 +4,15 @@ import (
 	"unsafe"
 
 	"github.com/viterin/vek/vek32"
+	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/tensor"
 )
 
 // simdEngine is tensor's standard engine with the element-wise float32 operations Gorgonia's
 // solvers make on whole tensors in place done by vek's SIMD kernels (AVX2 where the processor has
-// it, plain Go otherwise): products and sums, by a number or element by element, the ones whose
-// results are exactly rounded IEEE operations either way, so the weights do not change by a bit
-// (TestSIMDEngineIsStdEng). Everything else (division and square roots, which vek approximates;
+// it, plain Go otherwise): products and sums, by a number or element by element, and the
+// accumulation y += a·x by gonum's Saxpy (SSE). Their results are exactly rounded IEEE operations
+// either way, so the weights do not change by a bit (TestSIMDEngineIsStdEng). Everything else (division and square roots, which vek approximates;
 // float64; views; other options) goes to the standard engine. Each of the solver's shares has its
 // own engine, whose scratch buffer its solver's operations share.
 type simdEngine struct {
@@ -93,13 +94,13 @@ func (e *simdEngine) MulScalar(t tensor.Tensor, s interface{}, leftTensor bool, 
 		vek32.MulNumber_Inplace(x, v)
 		return t, nil
 	}
-	// incr += t * v, as the standard engine does it: each product rounded, then the sum.
+	// incr += t * v, as the standard engine does it: each product rounded, then the sum, which
+	// is what gonum's Saxpy does (MULPS, then ADDPS).
 	dst, ok := float32s(incr)
 	if !ok || len(dst) != len(x) || overlap(dst, x) {
 		return e.StdEng.MulScalar(t, s, leftTensor, opts...)
 	}
-	tmp := vek32.MulNumber_Into(e.buffer(len(x)), x, v)
-	vek32.Add_Inplace(dst, tmp)
+	gonum.Implementation{}.Saxpy(len(x), v, x, 1, dst, 1) // SSE; no fused multiply-add
 	return incr, nil
 }
 

@@ -23,17 +23,19 @@ import (
 //	go test ./cmd/mnist -run TestPerformance -v -timeout 60m \
 //	    -torch ../shared/bench/torch_mlp.py -baseline f586918
 //
-// (-torch is relative to the repository root, or to cmd/mnist, where the test runs.) It builds this tree's program twice (pure
-// Go and -tags openblas, the latter only if OpenBLAS is installed) and, with -baseline REV, the
-// program of commit REV (git archive into a temporary directory), then runs, alternating:
+// (-torch is relative to the repository root, or to cmd/mnist, where the test runs.) It builds
+// this tree's program twice (pure Go and -tags openblas, the latter only if OpenBLAS is
+// installed) and, with -baseline REV, the program of commit REV (git archive into a temporary
+// directory), then runs, alternating:
 //
-//   - epoch time: -rounds rounds of one epoch of the default network on PyTorch's set-up (784-256-10
-//     ReLU, dropout 0.2, Adam 0.001, batch 100, float32, all 60,000 training images) by each build, read from its
-//     --history, and by PyTorch (torch_mlp.py --hidden 256 --dropout 0.2 --bs 100 --threads 2, its
-//     own "train N s"); it prints the median of each build's per-round ratios to PyTorch (each round's
-//     runs are next to each other, so the machine's drift cancels), and how busy the pure-Go
-//     build kept the cores: user time / wall time of one epoch of training alone (the difference
-//     between a run of 2 epochs and one of 1) and of the whole 1-epoch process;
+//   - epoch time: -rounds rounds of one epoch of the default network on PyTorch's set-up
+//     (784-256-10 ReLU, dropout 0.2, Adam 0.001, batch 100, float32, all 60,000 training images)
+//     by each build, read from its --history, and by PyTorch (torch_mlp.py --hidden 256 --dropout
+//     0.2 --bs 100 --threads 2, its own "train N s"), run before and after the builds' epochs and
+//     averaged, so that a drift of the machine within the round cancels; it prints the median of
+//     each build's per-round ratios to PyTorch, and how busy the pure-Go build kept the cores:
+//     user time / wall time of one epoch of training alone (the difference between a run of 2
+//     epochs and one of 1) and of the whole 1-epoch process;
 //   - time to accuracy: the default 'mnist' run with --seed 1, 2 and 3, against REV's default run
 //     with the same seeds; each whole process is timed from outside; it prints every run's test
 //     accuracy and time, the ratio of the sums of wall times, whether every run of this tree
@@ -85,21 +87,7 @@ func TestPerformance(t *testing.T) {
 	setUp := []string{"train", "--epochs", "1", "--batch-size", "100", "--lr", "0.001", "--lr-schedule", "constant"}
 	epoch := make([][]float64, len(builds))
 	var torch, busy, processBusy []float64
-	for round := 1; round <= *perfRounds; round++ {
-		for i, b := range builds {
-			history := filepath.Join(bin, "history.csv")
-			r := timed(t, b.path, append(setUp, "--seed", strconv.Itoa(round), "--quiet", "--history", history)...)
-			epoch[i] = append(epoch[i], epochSeconds(t, history))
-			t.Logf("round %d: %s %.2fs (process: %.1fs wall, %.1fs user)", round, b.name, epoch[i][len(epoch[i])-1], r.wall, r.user)
-			if i == 0 {
-				// The same with a second epoch: the difference is one epoch of training alone,
-				// without loading the data and evaluating the test set.
-				r2 := timed(t, b.path, append(setUp, "--seed", strconv.Itoa(round), "--quiet", "--epochs", "2")...)
-				busy = append(busy, (r2.user-r.user)/(r2.wall-r.wall))
-				processBusy = append(processBusy, r.user/r.wall)
-				t.Logf("round %d: %s, 2 epochs: %.1fs wall, %.1fs user", round, b.name, r2.wall, r2.user)
-			}
-		}
+	pyTorch := func(round int) float64 {
 		out, err := exec.Command(*torchPython, script, dataDir, "--epochs", "1", "--hidden", "256", "--dropout", "0.2", "--bs", "100", "--threads", "2").CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", script, err, out)
@@ -109,8 +97,30 @@ func TestPerformance(t *testing.T) {
 			t.Fatalf("no 'train N.NNs' in PyTorch's output:\n%s", out)
 		}
 		s, _ := strconv.ParseFloat(string(m[1]), 64)
-		torch = append(torch, s)
 		t.Logf("round %d: PyTorch %.2fs", round, s)
+		return s
+	}
+	for round := 1; round <= *perfRounds; round++ {
+		// PyTorch before and after the builds' epochs, which are compared with the mean of the
+		// two: a drift of the machine's speed within the round cancels.
+		before := pyTorch(round)
+		var one process
+		for i, b := range builds {
+			history := filepath.Join(bin, "history.csv")
+			r := timed(t, b.path, append(setUp, "--seed", strconv.Itoa(round), "--quiet", "--history", history)...)
+			epoch[i] = append(epoch[i], epochSeconds(t, history))
+			t.Logf("round %d: %s %.2fs (process: %.1fs wall, %.1fs user)", round, b.name, epoch[i][len(epoch[i])-1], r.wall, r.user)
+			if i == 0 {
+				one = r
+			}
+		}
+		torch = append(torch, (before+pyTorch(round))/2)
+		// The pure-Go run again with a second epoch: the difference is one epoch of training
+		// alone, without loading the data and evaluating the test set.
+		two := timed(t, pure, append(setUp, "--seed", strconv.Itoa(round), "--quiet", "--epochs", "2")...)
+		busy = append(busy, (two.user-one.user)/(two.wall-one.wall))
+		processBusy = append(processBusy, one.user/one.wall)
+		t.Logf("round %d: pure Go, 2 epochs: %.1fs wall, %.1fs user", round, two.wall, two.user)
 	}
 	for i, b := range builds {
 		ratios := make([]float64, len(torch))
