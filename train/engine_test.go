@@ -48,6 +48,7 @@ func TestSIMDEngineIsStdEng(t *testing.T) {
 		"b+=a*.999": func(a, b tensor.Tensor) (tensor.Tensor, error) {
 			return tensor.Mul(a, float32(0.999), tensor.WithIncr(b), tensor.UseUnsafe())
 		},
+		"sqrt(a)":  func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Sqrt(a, tensor.UseUnsafe()) },
 		"a*b safe": func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Mul(a, b) },
 	}
 	for name, op := range ops {
