@@ -2,8 +2,6 @@ package train
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"gorgonia.org/tensor"
 )
@@ -19,44 +17,47 @@ import (
 // differs from one graph of the whole batch (TestReplicasAreOneBatch). The number of replicas is a
 // setting, not the number of cores, so a run gives the same numbers on every machine.
 
-// combineGradients sets the first replica's gradient of every learnable to sum_k (n_k/batch) g_k,
-// the replicas' gradients weighted by their shares of the batch, summed in replica order, and
-// zeroes the other replicas' gradients for their next run. The
-// learnables' elements are cut into one run per core; every element's sum is the same whatever
-// the cut.
-func (s *step) combineGradients() error {
+// gradients returns every replica's gradient of every learnable ([learnable][replica]) and the
+// replicas' shares of the batch, the weights of their gradients in the batch's.
+func (s *step) gradients() (grads [][]*tensor.Dense, weights []float64, err error) {
 	first := s.replicas[0].g.Learnables
-	weights := make([]float64, len(s.replicas))
+	weights = make([]float64, len(s.replicas))
 	for k, r := range s.replicas {
 		weights[k] = float64(r.hi-r.lo) / float64(s.batch)
 	}
-	grads := make([][]*tensor.Dense, len(first)) // [learnable][replica]
+	grads = make([][]*tensor.Dense, len(first))
 	for i := range first {
 		for _, r := range s.replicas {
 			n := r.g.Learnables[i]
 			g, err := n.Grad()
 			if err != nil {
-				return fmt.Errorf("%s: %w", n.Name(), err)
+				return nil, nil, fmt.Errorf("%s: %w", n.Name(), err)
 			}
 			d, ok := g.(*tensor.Dense)
 			if !ok {
-				return fmt.Errorf("%s: gradient %T, want a dense tensor", n.Name(), g)
+				return nil, nil, fmt.Errorf("%s: gradient %T, want a dense tensor", n.Name(), g)
 			}
 			grads[i] = append(grads[i], d)
 		}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for _, gs := range grads {
-				size := gs[0].Len()
-				weightedSum(gs, weights, w*size/workers, (w+1)*size/workers)
-			}
-		})
+	return grads, weights, nil
+}
+
+// combineGradients returns what sets the first replica's gradient of every learnable to sum_k
+// (n_k/batch) g_k, the replicas' gradients weighted by their shares of the batch, summed in
+// replica order, and zeroes the other replicas' gradients for their next run: run on each share's
+// pieces by the sharded solver, in the goroutine that then updates them, so the combination
+// costs no hand-off of its own. Every element's sum is the same whatever the pieces.
+func (s *step) combineGradients() (func(k int, pieces []piece), error) {
+	grads, weights, err := s.gradients()
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
-	return nil
+	return func(_ int, pieces []piece) {
+		for _, p := range pieces {
+			weightedSum(grads[p.i], weights, p.lo, p.hi)
+		}
+	}, nil
 }
 
 // weightedSum sets gs[0][lo:hi] to sum_k weights[k] * gs[k][lo:hi] and zeroes gs[k][lo:hi] for

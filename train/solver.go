@@ -63,7 +63,11 @@ func (s *shardedSolver) pieces(k int, sizes []int) []piece {
 }
 
 // Step updates the learnables: each solver its share, at once.
-func (s *shardedSolver) Step(learnables G.Nodes) error {
+func (s *shardedSolver) Step(learnables G.Nodes) error { return s.StepAfter(learnables, nil) }
+
+// StepAfter is Step with before(k, pieces) run first in share k's goroutine, on the pieces of
+// the learnables that share updates (nil: nothing).
+func (s *shardedSolver) StepAfter(learnables G.Nodes, before func(k int, pieces []piece)) error {
 	sizes := learnableSizes(learnables)
 	errs := make([]error, len(s.solvers))
 	var wg sync.WaitGroup
@@ -72,14 +76,16 @@ func (s *shardedSolver) Step(learnables G.Nodes) error {
 		if err != nil {
 			return err
 		}
-		if len(s.solvers) == 1 {
-			return s.solvers[0].Step(vgs)
+		update := func() error {
+			if before != nil {
+				before(k, s.pieces(k, sizes))
+			}
+			return s.solvers[k].Step(vgs)
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[k] = s.solvers[k].Step(vgs)
-		}()
+		if len(s.solvers) == 1 {
+			return update()
+		}
+		wg.Go(func() { errs[k] = update() })
 	}
 	wg.Wait()
 	for _, err := range errs {

@@ -365,12 +365,14 @@ func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.PCG) err
 	if !finite(loss) {
 		return &DivergedError{Loss: loss, LearnRate: t.Config.LearnRate}
 	}
+	var combine func(int, []piece)
 	if len(s.replicas) > 1 {
-		if err := s.combineGradients(); err != nil {
+		var err error
+		if combine, err = s.combineGradients(); err != nil {
 			return err
 		}
 	}
-	return t.solver.Step(s.learnables())
+	return t.solver.StepAfter(s.learnables(), combine)
 }
 
 // rewind readies a machine for its next run, keeping its registers (model.Rewind); the tests
