@@ -9,19 +9,85 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// simdEngine is tensor's standard engine with the element-wise float32 operations Gorgonia's
-// solvers make on whole tensors in place done faster: products and sums, by a number or element
-// by element, by github.com/viterin/vek's SIMD kernels (AVX2 where the processor has it, plain Go
-// otherwise), the accumulation y += a·x by gonum's Saxpy (SSE), and square roots through float64
-// (see Sqrt). Their results are exactly rounded IEEE operations either way, so the weights do not
-// change by a bit (TestSIMDEngineIsStdEng). Everything else (division, which vek approximates;
-// float64; views; overlapping operands, which vek refuses; other options) goes to the standard
-// engine. Each of the solver's shares has its own engine, whose scratch buffer its solver's
-// operations share.
-type simdEngine struct {
-	tensor.StdEng
+// A solverEngine is the tensor engine of the tensors the sharded solver hands Gorgonia's solvers
+// (pieces of the learnables, and the clones and state the solvers make of them); each share has
+// its own. It changes two things and no number:
+//
+//   - Element-wise float32 operations in place are done faster: products and sums, by a number or
+//     element by element, by github.com/viterin/vek's SIMD kernels (AVX2 where the processor has
+//     it, plain Go otherwise), the accumulation y += a·x by gonum's Saxpy (SSE), and square roots
+//     through float64 (see Sqrt). Their results are exactly rounded IEEE operations either way, so
+//     the weights do not change by a bit (TestSolverEngineIsStdEng). Division (which vek
+//     approximates), float64, views and overlapping operands (which vek refuses) go to tensor's
+//     standard engine.
+//   - Memory is recycled. Gorgonia's Adam clones four tensors the size of the parameters every
+//     step (3.3 MB a step for the default network), which made the garbage collector run many
+//     times a second and zero fresh memory for each clone. After each step the engine takes back
+//     every block it lent but those the solver's state still holds (its cache, read as for
+//     checkpoints), and lends them again, zeroed, for the next step's tensors.
+//
+// Everything else is the standard engine's. The engine is not one of tensor's standard engines (it
+// does not implement the whole of their interface): that is what makes tensor ask it for memory.
+type solverEngine struct {
+	std     tensor.StdEng
 	scratch []float32
+
+	lent []block           // blocks handed out and not taken back
+	free map[int64][]block // blocks taken back, by size in bytes
 }
+
+// A block is memory lent to a tensor.
+type block []byte
+
+func (b block) Uintptr() uintptr { return uintptr(unsafe.Pointer(unsafe.SliceData(b))) }
+func (b block) MemSize() uintptr { return uintptr(len(b)) }
+
+// Alloc lends a block of size bytes, zeroed: a recycled one if there is one of that size.
+func (e *solverEngine) Alloc(size int64) (tensor.Memory, error) {
+	var b block
+	if blocks := e.free[size]; len(blocks) > 0 {
+		b = blocks[len(blocks)-1]
+		e.free[size] = blocks[:len(blocks)-1]
+		clear(b)
+	} else {
+		b = make(block, size)
+	}
+	e.lent = append(e.lent, b)
+	return b, nil
+}
+
+// recycle takes back every lent block but those whose first byte is in live.
+func (e *solverEngine) recycle(live map[uintptr]bool) {
+	if e.free == nil {
+		e.free = make(map[int64][]block)
+	}
+	kept := e.lent[:0]
+	for _, b := range e.lent {
+		if live[b.Uintptr()] {
+			kept = append(kept, b)
+		} else {
+			e.free[int64(len(b))] = append(e.free[int64(len(b))], b)
+		}
+	}
+	clear(e.lent[len(kept):])
+	e.lent = kept
+}
+
+// forget drops every lent block without taking it back (the garbage collector will).
+func (e *solverEngine) forget() {
+	clear(e.lent)
+	e.lent = e.lent[:0]
+}
+
+// The rest of tensor.Engine: what the standard engine does.
+
+func (e *solverEngine) AllocAccessible() bool                             { return true }
+func (e *solverEngine) Free(mem tensor.Memory, size int64) error          { return nil }
+func (e *solverEngine) Memset(mem tensor.Memory, v any) error             { return e.std.Memset(mem, v) }
+func (e *solverEngine) Memclr(mem tensor.Memory)                          { e.std.Memclr(mem) }
+func (e *solverEngine) Memcpy(dst, src tensor.Memory) error               { return e.std.Memcpy(dst, src) }
+func (e *solverEngine) Accessible(m tensor.Memory) (tensor.Memory, error) { return e.std.Accessible(m) }
+func (e *solverEngine) WorksWith(order tensor.DataOrder) bool             { return e.std.WorksWith(order) }
 
 // inPlace returns t's elements when an operation with opts may write them in place: a dense,
 // contiguous float32 tensor, the operation unsafe, with no reuse or increment tensor.
@@ -52,46 +118,46 @@ func overlap(x, y []float32) bool {
 }
 
 // buffer returns scratch space of n elements.
-func (e *simdEngine) buffer(n int) []float32 {
+func (e *solverEngine) buffer(n int) []float32 {
 	if cap(e.scratch) < n {
 		e.scratch = make([]float32, n)
 	}
 	return e.scratch[:n]
 }
 
-func (e *simdEngine) Mul(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+func (e *solverEngine) Mul(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	x, ok1 := inPlace(a, opts)
 	y, ok2 := float32s(b)
 	if !ok1 || !ok2 || len(x) != len(y) || !a.Shape().Eq(b.Shape()) {
-		return e.StdEng.Mul(a, b, opts...)
+		return e.std.Mul(a, b, opts...)
 	}
 	if &x[0] == &y[0] { // a squared: vek's kernels take distinct slices
 		y = e.buffer(len(x))
 		copy(y, x)
 	} else if overlap(x, y) {
-		return e.StdEng.Mul(a, b, opts...)
+		return e.std.Mul(a, b, opts...)
 	}
 	vek32.Mul_Inplace(x, y)
 	return a, nil
 }
 
-func (e *simdEngine) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+func (e *solverEngine) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	x, ok1 := inPlace(a, opts)
 	y, ok2 := float32s(b)
 	if !ok1 || !ok2 || len(x) != len(y) || !a.Shape().Eq(b.Shape()) || overlap(x, y) {
-		return e.StdEng.Add(a, b, opts...)
+		return e.std.Add(a, b, opts...)
 	}
 	vek32.Add_Inplace(x, y)
 	return a, nil
 }
 
-func (e *simdEngine) MulScalar(t tensor.Tensor, s interface{}, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+func (e *solverEngine) MulScalar(t tensor.Tensor, s interface{}, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	v, isNumber := s.(float32)
 	fo := tensor.ParseFuncOpts(opts...)
 	incr, unsafe := fo.Incr(), !fo.Safe() && fo.Reuse() == nil
 	x, ok := float32s(t)
 	if !isNumber || !ok || !unsafe {
-		return e.StdEng.MulScalar(t, s, leftTensor, opts...)
+		return e.std.MulScalar(t, s, leftTensor, opts...)
 	}
 	if incr == nil { // t *= v
 		vek32.MulNumber_Inplace(x, v)
@@ -101,17 +167,17 @@ func (e *simdEngine) MulScalar(t tensor.Tensor, s interface{}, leftTensor bool, 
 	// is what gonum's Saxpy does (MULPS, then ADDPS).
 	dst, ok := float32s(incr)
 	if !ok || len(dst) != len(x) || overlap(dst, x) {
-		return e.StdEng.MulScalar(t, s, leftTensor, opts...)
+		return e.std.MulScalar(t, s, leftTensor, opts...)
 	}
 	gonum.Implementation{}.Saxpy(len(x), v, x, 1, dst, 1) // SSE; no fused multiply-add
 	return incr, nil
 }
 
-func (e *simdEngine) AddScalar(t tensor.Tensor, s interface{}, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+func (e *solverEngine) AddScalar(t tensor.Tensor, s interface{}, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	v, isNumber := s.(float32)
 	x, ok := inPlace(t, opts)
 	if !isNumber || !ok {
-		return e.StdEng.AddScalar(t, s, leftTensor, opts...)
+		return e.std.AddScalar(t, s, leftTensor, opts...)
 	}
 	vek32.AddNumber_Inplace(x, v)
 	return t, nil
@@ -122,13 +188,47 @@ func (e *simdEngine) AddScalar(t tensor.Tensor, s interface{}, leftTensor bool, 
 // per element. Both are exact: a float64 square root rounded to float32 is the correctly rounded
 // float32 square root (a float64 has more than 2·24+2 bits; Figueroa, "When is double rounding
 // innocuous?", SIGNUM Newsletter 30(3), 1995), so the results are the same bit for bit.
-func (e *simdEngine) Sqrt(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+func (e *solverEngine) Sqrt(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	x, ok := inPlace(a, opts)
 	if !ok {
-		return e.StdEng.Sqrt(a, opts...)
+		return e.std.Sqrt(a, opts...)
 	}
 	for i, v := range x {
 		x[i] = float32(math.Sqrt(float64(v)))
 	}
 	return a, nil
+}
+
+// The other operations Gorgonia's solvers make: the standard engine's.
+
+func (e *solverEngine) Sub(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	return e.std.Sub(a, b, opts...)
+}
+
+func (e *solverEngine) SubScalar(t tensor.Tensor, s any, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	return e.std.SubScalar(t, s, leftTensor, opts...)
+}
+
+func (e *solverEngine) Div(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	return e.std.Div(a, b, opts...)
+}
+
+func (e *solverEngine) DivScalar(t tensor.Tensor, s any, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	return e.std.DivScalar(t, s, leftTensor, opts...)
+}
+
+func (e *solverEngine) InvSqrt(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	return e.std.InvSqrt(a, opts...)
+}
+
+func (e *solverEngine) Square(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	return e.std.Square(a, opts...)
+}
+
+func (e *solverEngine) Sign(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	return e.std.Sign(a, opts...)
+}
+
+func (e *solverEngine) Clamp(a tensor.Tensor, lo, hi any, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	return e.std.Clamp(a, lo, hi, opts...)
 }

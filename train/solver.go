@@ -23,7 +23,7 @@ import (
 // tensor per learnable, so checkpoints do not depend on the number of shares.
 type shardedSolver struct {
 	solvers []G.Solver
-	engines []*simdEngine // share k's pieces run their element-wise operations on engines[k]
+	engines []*solverEngine // share k's pieces run their element-wise operations on engines[k]
 }
 
 // minShare is the fewest parameters per share: below it, a goroutine costs more than it saves.
@@ -34,7 +34,7 @@ func newShardedSolver(shares int, solve func() G.Solver) *shardedSolver {
 	s := &shardedSolver{}
 	for range shares {
 		s.solvers = append(s.solvers, solve())
-		s.engines = append(s.engines, new(simdEngine))
+		s.engines = append(s.engines, new(solverEngine))
 	}
 	return s
 }
@@ -80,6 +80,7 @@ func (s *shardedSolver) StepAfter(learnables G.Nodes, before func(k int, pieces 
 			if before != nil {
 				before(k, s.pieces(k, sizes))
 			}
+			defer s.recycle(k)
 			return s.solvers[k].Step(vgs)
 		}
 		if len(s.solvers) == 1 {
@@ -94,6 +95,29 @@ func (s *shardedSolver) StepAfter(learnables G.Nodes, before func(k int, pieces 
 		}
 	}
 	return nil
+}
+
+// recycle lets share k's engine take back the memory its solver no longer holds.
+func (s *shardedSolver) recycle(k int) { recycle(s.solvers[k], s.engines[k]) }
+
+// recycle lets e take back all it lent to solver's tensors but what the solver's state still
+// holds (read as for checkpoints). For a solver whose state cannot be read, e only forgets what
+// it lent, and the garbage collector takes it back.
+func recycle(solver G.Solver, e *solverEngine) {
+	_, slots, ok := solverSlots(solver)
+	if _, stateless := solver.(*G.VanillaSolver); !ok && !stateless {
+		e.forget()
+		return
+	}
+	live := make(map[uintptr]bool, 2*len(slots))
+	for _, sl := range slots {
+		for _, t := range sl {
+			if t != nil {
+				live[t.Uintptr()] = true
+			}
+		}
+	}
+	e.recycle(live)
 }
 
 // share returns share k of the learnables as tensors over their memory.
