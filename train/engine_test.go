@@ -189,3 +189,35 @@ func TestEngineLendsZeroedMemory(t *testing.T) {
 		}
 	}
 }
+
+// TestWeightedSumIsScalar checks the SIMD combination of the replicas' float32 gradients against
+// the scalar float32 loop it replaced, bit for bit, over every vector remainder and sub-range.
+func TestWeightedSumIsScalar(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	weights := []float64{0.34, 0.33, 0.33}
+	for _, n := range []int{1, 7, 8, 33, 1001} {
+		var gs []*tensor.Dense
+		var want [][]float32
+		for range weights {
+			x := awkward(rng, n)
+			gs = append(gs, tensor.New(tensor.WithShape(n), tensor.WithBacking(x)))
+			want = append(want, append([]float32(nil), x...))
+		}
+		lo, hi := n/3, n
+		for i := lo; i < hi; i++ {
+			want[0][i] *= float32(weights[0])
+			for k := 1; k < len(want); k++ {
+				want[0][i] += float32(weights[k]) * want[k][i]
+				want[k][i] = 0
+			}
+		}
+		weightedSum(gs, weights, lo, hi)
+		for k := range gs {
+			for i, v := range gs[k].Float32s() {
+				if math.Float32bits(v) != math.Float32bits(want[k][i]) {
+					t.Fatalf("%d elements: gradient %d, element %d is %v, the scalar loop's %v", n, k, i, v, want[k][i])
+				}
+			}
+		}
+	}
+}

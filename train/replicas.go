@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 
+	"github.com/viterin/vek/vek32"
+	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/tensor"
 )
 
@@ -66,17 +68,14 @@ func (s *step) combineGradients() (func(k int, pieces []piece), error) {
 func weightedSum(gs []*tensor.Dense, weights []float64, lo, hi int) {
 	switch dst := gs[0].Data().(type) {
 	case []float32:
+		// vek's SIMD product and gonum's Saxpy (MULPS, then ADDPS) round each product and
+		// each sum as the loops of the float64 case do: the same bits as scalar float32 code.
 		dst = dst[lo:hi]
-		w0 := float32(weights[0])
-		for i := range dst {
-			dst[i] *= w0
-		}
+		vek32.MulNumber_Inplace(dst, float32(weights[0]))
 		for k := 1; k < len(gs); k++ {
-			src, wk := gs[k].Data().([]float32)[lo:hi], float32(weights[k])
-			for i := range dst {
-				dst[i] += wk * src[i]
-				src[i] = 0
-			}
+			src := gs[k].Data().([]float32)[lo:hi]
+			gonum.Implementation{}.Saxpy(len(dst), float32(weights[k]), src, 1, dst, 1)
+			clear(src)
 		}
 	case []float64:
 		dst = dst[lo:hi]
