@@ -2,11 +2,13 @@
 //
 // One batch, from the file to the report: dataset.Order picks the epoch's sample order from the
 // seed; the batch's rows are shared out to Config.Replicas training graphs (two by default) that
-// share the weights; in each, dataset.Fill converts its rows' uint8 pixels into the graph's
-// preallocated input and target tensors and the TapeMachine runs the forward pass and the
-// symbolic backward pass, the replicas at once; their gradients are combined by their shares of the
-// batch (replicas.go), and the solver (sgd, momentum, adam or rmsprop: Gorgonia's own) applies
-// them to the weight tensors in place; model.Rewind readies the machines for the next batch. Every
+// share the weights; in each, the replica draws its rows of the dropout masks (masks.go),
+// dataset.Fill converts its rows' uint8 pixels into the graph's preallocated input and target
+// tensors and the TapeMachine runs the forward pass and the symbolic backward pass, the replicas
+// at once; the solver (sgd, momentum, adam or rmsprop: Gorgonia's own, one per core, each over a
+// share of every weight tensor: solver.go) combines the replicas' gradients by their shares of the
+// batch (replicas.go) and applies them to the weight tensors in place, its element-wise
+// operations on SIMD kernels (engine.go); model.Rewind readies the machines for the next batch. Every
 // sample is used in every epoch: the last, smaller batch runs through training graphs of its size
 // that share the weights and the solver. After each epoch an Evaluator runs the validation set through an
 // inference graph that shares the weights, and the epoch's numbers go into the History. All of it
