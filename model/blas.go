@@ -90,16 +90,18 @@ func bands(workers, m, n, k int, do func(rows bool, lo, hi int)) {
 	wg.Wait()
 }
 
-// tiledGonum is gonum's BLAS with its products op(A)·B, where B is not transposed, computed as
-// tiles of C of at most tileRows x tileCols, each one call of gonum's on the calling goroutine.
+// tiledGonum is gonum's BLAS with its products op(A)·B computed as tiles of C of at most
+// tileRows x tileCols (the columns cut into equal parts: a result 256 wide is two tiles of 128),
+// each one call of gonum's on the calling goroutine, when B is not transposed (see tileable).
 //
 // gonum's Sgemm/Dgemm cut C into 64x64 blocks and start a goroutine per block once C has four
 // blocks or more; each block's inner loop then adds 64-element rows (one Axpy per non-zero element
-// of A). For the products of an MLP step at batch 50 to 100 (x·W1, 784x256 by Xᵀ·dH1, ...) that
-// is thousands of short calls and goroutine hand-offs per product, while the replicas and the bands
-// of parallelBLAS already keep the cores busy: tiles of 64x128 run on one goroutine (fewer than four
-// blocks) with 128-element Axpys, and the matrix products of a step at batch 50 on two replicas
-// at once took 0.76x the time of gonum's own.
+// of A). For the products of an MLP step on a replica of 50 rows (a batch of 100 on two replicas:
+// x·W1, the 784x256 Xᵀ·dH1, ...) that is thousands of short calls and goroutine hand-offs per
+// product, while the replicas and the bands of parallelBLAS already keep the cores busy: tiles of
+// fewer than four blocks run on one goroutine, with Axpys as long as the tile is wide (128 for a
+// 256-wide layer), and the matrix products of such a step on two replicas at once took 0.76x the
+// time of gonum's own.
 //
 // The numbers do not change: for these two transpose cases gonum's kernels add a[i,l]·b[l,j] into
 // c[i,j] in order of l, blocked or not, so each element is the same sum in the same order

@@ -112,7 +112,11 @@ func Resume(c *Checkpoint, epochs int) (*Trainer, error) {
 		cfg.Epochs = epochs
 	}
 	if done := len(c.State.History); done >= cfg.Epochs {
-		return nil, settingErr("epochs", fmt.Sprint(cfg.Epochs), "the checkpoint already holds %d epochs, so the run is complete; ask for more epochs to train on", done)
+		unit := "epochs"
+		if done == 1 {
+			unit = "epoch"
+		}
+		return nil, settingErr("epochs", fmt.Sprint(cfg.Epochs), "the checkpoint already holds %d %s, so the run is complete; ask for more epochs to train on", done, unit)
 	}
 	t, err := NewTrainer(c.Net, cfg)
 	if err != nil {

@@ -127,11 +127,15 @@ func (t *Trainer) String() string {
 	if c.Epochs == 1 {
 		epochs = "epoch"
 	}
-	if c.Replicas == 1 {
+	n := c.Replicas // the replicas a batch runs on: no more than its rows (newStep)
+	if t.full != nil {
+		n = len(t.full.replicas)
+	}
+	if n == 1 {
 		replicas = "replica"
 	}
 	return fmt.Sprintf("%s, %d parameters; %s lr=%g, batch %d on %d %s, %d %s, seed %d",
-		t.Net, t.Net.NumParams(), c.Optimizer, c.LearnRate, c.BatchSize, c.Replicas, replicas, c.Epochs, epochs, c.Seed)
+		t.Net, t.Net.NumParams(), c.Optimizer, c.LearnRate, c.BatchSize, n, replicas, c.Epochs, epochs, c.Seed)
 }
 
 // StopLine says why training ended early, for a program to print after Fit; "" when it did not.

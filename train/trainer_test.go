@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -379,6 +380,27 @@ func TestFitDivergesOnTheLastUpdate(t *testing.T) {
 		}
 		if epochs != 0 || len(tr.History) != 0 {
 			t.Errorf("the diverged epoch counted: %d OnEpoch calls, %d in the history", epochs, len(tr.History))
+		}
+	}
+}
+
+// TestHeaderCountsReplicasUsed: a batch runs on no more replicas than it has rows, and the run's
+// header says how many it runs on, not how many were asked for.
+func TestHeaderCountsReplicasUsed(t *testing.T) {
+	net, err := model.New(model.MLP(4, []int{3}, 2), rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		batch, replicas int
+		want            string
+	}{{1, 2, "batch 1 on 1 replica,"}, {3, 8, "batch 3 on 3 replicas,"}, {10, 2, "batch 10 on 2 replicas,"}} {
+		tr, err := NewTrainer(net, Config{BatchSize: c.batch, Replicas: c.replicas, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tr.String(); !strings.Contains(got, c.want) {
+			t.Errorf("batch %d, %d replicas asked: %q, want it to say %q", c.batch, c.replicas, got, c.want)
 		}
 	}
 }
