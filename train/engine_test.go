@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -76,53 +77,82 @@ func TestSolverEngineIsStdEng(t *testing.T) {
 		}
 	}
 
-	// Whole solvers: five steps over two learnables.
+	// Whole solvers: six steps over two learnables, float32 (the fast operations) and float64
+	// (the standard engine's operations on recycled memory).
 	for _, opt := range Optimizers {
-		t.Run(opt, func(t *testing.T) {
-			sizes := []int{1000, 37}
-			var weights [2][][]float32
-			var simd *solverEngine
-			for k, e := range []tensor.Engine{tensor.StdEng{}, new(solverEngine)} {
-				rng := rand.New(rand.NewPCG(1, 2))
-				solver := newSolver(Config{Optimizer: opt, LearnRate: 0.01, Momentum: 0.9, Rho: 0.9})
-				var vgs []G.ValueGrad
-				for _, n := range sizes {
-					w := tensor.New(tensor.WithShape(n), tensor.WithBacking(awkward(rng, n)), tensor.WithEngine(e))
-					g := tensor.New(tensor.WithShape(n), tensor.Of(tensor.Float32), tensor.WithEngine(e))
-					vgs = append(vgs, pieceVG{w: w, g: g})
-					weights[k] = append(weights[k], w.Float32s())
-				}
-				for range 6 {
-					for _, vg := range vgs {
-						copy(vg.(pieceVG).g.Float32s(), awkward(rng, vg.(pieceVG).g.Len()))
+		for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+			t.Run(fmt.Sprintf("%s/%v", opt, dt), func(t *testing.T) {
+				sizes := []int{1000, 37}
+				var weights [2][]*tensor.Dense
+				var engine *solverEngine
+				for k, e := range []tensor.Engine{tensor.StdEng{}, new(solverEngine)} {
+					rng := rand.New(rand.NewPCG(1, 2))
+					solver := newSolver(Config{Optimizer: opt, LearnRate: 0.01, Momentum: 0.9, Rho: 0.9})
+					var vgs []G.ValueGrad
+					for _, n := range sizes {
+						w := awkwardOf(dt, rng, n, e)
+						vgs = append(vgs, pieceVG{w: w, g: awkwardOf(dt, rng, n, e)})
+						weights[k] = append(weights[k], w)
 					}
-					if err := solver.Step(vgs); err != nil {
-						t.Fatal(err)
-					}
-					if s, ok := e.(*solverEngine); ok {
-						recycle(solver, s) // as the sharded solver does after each step
-						checkNotTakenBack(t, solver, s)
-					}
-				}
-				if s, ok := e.(*solverEngine); ok {
-					simd = s
-				}
-			}
-			for i := range weights[0] {
-				for j := range weights[0][i] {
-					if a, b := weights[0][i][j], weights[1][i][j]; math.Float32bits(a) != math.Float32bits(b) && !(a != a && b != b) {
-						t.Fatalf("learnable %d, element %d: %v, the standard engine's %v", i, j, b, a)
+					for range 6 {
+						for _, vg := range vgs {
+							g := vg.(pieceVG).g
+							tensor.Copy(g, awkwardOf(dt, rng, g.Len(), tensor.StdEng{}))
+						}
+						if err := solver.Step(vgs); err != nil {
+							t.Fatal(err)
+						}
+						if s, ok := e.(*solverEngine); ok {
+							recycle(solver, s) // as the sharded solver does after each step
+							checkNotTakenBack(t, solver, s)
+							engine = s
+						}
 					}
 				}
-			}
-			if opt == "adam" && simd.scratch == nil {
-				t.Error("Adam's square of the gradient did not go through the SIMD engine")
-			}
-			if opt != "sgd" && len(simd.free) == 0 {
-				t.Error("the engine took no memory back")
-			}
-		})
+				for i := range weights[0] {
+					for j := range weights[0][i].Len() {
+						a, _ := weights[0][i].At(j)
+						b, _ := weights[1][i].At(j)
+						if !sameBits(a, b) {
+							t.Fatalf("learnable %d, element %d: %v, the standard engine's %v", i, j, b, a)
+						}
+					}
+				}
+				if opt == "adam" && dt == tensor.Float32 && engine.scratch == nil {
+					t.Error("Adam's square of the gradient did not go through the SIMD engine")
+				}
+				if opt == "adam" && len(engine.free) == 0 { // Adam clones every step; the others work in place
+					t.Error("the engine took no memory back")
+				}
+			})
+		}
 	}
+}
+
+// awkwardOf returns a vector of n awkward values (see awkward) of type dt on engine e.
+func awkwardOf(dt tensor.Dtype, rng *rand.Rand, n int, e tensor.Engine) *tensor.Dense {
+	x := awkward(rng, n)
+	if dt == tensor.Float32 {
+		return tensor.New(tensor.WithShape(n), tensor.WithBacking(x), tensor.WithEngine(e))
+	}
+	y := make([]float64, n)
+	for i, v := range x {
+		y[i] = float64(v) * (1 + 1e-9) // not representable in float32: the low bits matter
+	}
+	return tensor.New(tensor.WithShape(n), tensor.WithBacking(y), tensor.WithEngine(e))
+}
+
+// sameBits reports whether two float32s or float64s have the same bits, or are both NaN.
+func sameBits(a, b any) bool {
+	switch a := a.(type) {
+	case float32:
+		b := b.(float32)
+		return math.Float32bits(a) == math.Float32bits(b) || a != a && b != b
+	case float64:
+		b := b.(float64)
+		return math.Float64bits(a) == math.Float64bits(b) || a != a && b != b
+	}
+	return false
 }
 
 // TestSolverEngineOverlap checks that operands sharing memory, which vek's kernels refuse with a
