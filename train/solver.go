@@ -20,10 +20,12 @@ import (
 // one solver over the whole tensors (TestShardedSolverIsOneSolver), whatever the number of shares.
 //
 // Each solver keeps the state of its own pieces in order; State gathers the pieces into one
-// tensor per learnable, so checkpoints do not depend on the number of shares.
+// tensor per learnable, so checkpoints do not depend on the number of shares. Share k's tensors
+// carry engine k (engine.go: SIMD element-wise operations, recycled memory), and the combination
+// of the replicas' gradients runs in share k's goroutine on its pieces (StepAfter).
 type shardedSolver struct {
 	solvers []G.Solver
-	engines []*solverEngine // share k's pieces run their element-wise operations on engines[k]
+	engines []*solverEngine // the engine of share k's tensors
 }
 
 // minShare is the fewest parameters per share: below it, a goroutine costs more than it saves.
