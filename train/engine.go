@@ -34,6 +34,7 @@ type solverEngine struct {
 
 	lent []block           // blocks handed out and not taken back
 	free map[int64][]block // blocks taken back, by size in bytes
+	live map[uintptr]bool  // recycle's set of blocks the solver holds, kept from step to step
 }
 
 // A block is memory lent to a tensor.

@@ -79,13 +79,16 @@ func (a u128) add(b u128) u128 {
 
 // pcgState and setPCGState read and write a PCG's state through its binary form, "pcg:" and the
 // state's high and low halves, big-endian (math/rand/v2's pcg.go).
+// Both work in a buffer on the stack: they run for every mask of every replica each step.
 func pcgState(p *rand.PCG) u128 {
-	b, _ := p.MarshalBinary() // cannot fail
+	var buf [20]byte
+	b, _ := p.AppendBinary(buf[:0]) // cannot fail
 	return u128{binary.BigEndian.Uint64(b[4:]), binary.BigEndian.Uint64(b[12:])}
 }
 
 func setPCGState(p *rand.PCG, s u128) {
-	b := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64([]byte("pcg:"), s.hi), s.lo)
+	var buf [20]byte
+	b := binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(append(buf[:0], "pcg:"...), s.hi), s.lo)
 	if err := p.UnmarshalBinary(b); err != nil {
 		panic(err) // the form MarshalBinary writes
 	}

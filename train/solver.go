@@ -111,15 +111,18 @@ func recycle(solver G.Solver, e *solverEngine) {
 		e.forget()
 		return
 	}
-	live := make(map[uintptr]bool, 2*len(slots))
+	if e.live == nil {
+		e.live = make(map[uintptr]bool, 2*len(slots))
+	}
+	clear(e.live)
 	for _, sl := range slots {
 		for _, t := range sl {
 			if t != nil {
-				live[t.Uintptr()] = true
+				e.live[t.Uintptr()] = true
 			}
 		}
 	}
-	e.recycle(live)
+	e.recycle(e.live)
 }
 
 // share returns share k of the learnables as tensors over their memory.
