@@ -1,7 +1,6 @@
 package train
 
 import (
-	"math"
 	"unsafe"
 
 	"github.com/viterin/vek/vek32"
@@ -15,11 +14,11 @@ import (
 //
 //   - Element-wise float32 operations in place are done faster: products and sums, by a number or
 //     element by element, by github.com/viterin/vek's SIMD kernels (AVX2 where the processor has
-//     it, plain Go otherwise), the accumulation y += a·x by gonum's Saxpy (SSE), and square roots
-//     through float64 (see Sqrt). Their results are exactly rounded IEEE operations either way, so
-//     the weights do not change by a bit (TestSolverEngineIsStdEng). Division (which vek
-//     approximates), float64, views and overlapping operands (which vek refuses) go to tensor's
-//     standard engine.
+//     it, plain Go otherwise), the accumulation y += a·x by gonum's Saxpy (SSE), and division and
+//     square roots by SSE instructions of our own (engine_amd64.s; vek's are approximations).
+//     Their results are exactly rounded IEEE operations either way, so the weights do not change
+//     by a bit (TestSolverEngineIsStdEng). Float64, views and overlapping operands (which vek
+//     refuses) go to tensor's standard engine.
 //   - Memory is recycled. Gorgonia's Adam clones four tensors the size of the parameters every
 //     step (3.3 MB a step for the default network), which made the garbage collector run many
 //     times a second and zero fresh memory for each clone. After each step the engine takes back
@@ -184,19 +183,29 @@ func (e *solverEngine) AddScalar(t tensor.Tensor, s interface{}, leftTensor bool
 	return t, nil
 }
 
-// Sqrt takes square roots in place through float64, whose square root Go computes inline
-// (SQRTSD), where tensor's standard engine calls math32.Sqrt, an assembly function (SQRTSS), once
-// per element. Both are exact: a float64 square root rounded to float32 is the correctly rounded
-// float32 square root (a float64 has more than 2·24+2 bits; Figueroa, "When is double rounding
-// innocuous?", SIGNUM Newsletter 30(3), 1995), so the results are the same bit for bit.
+// Sqrt takes square roots in place, four at a time (sqrtInPlace: SQRTPS on amd64), where tensor's
+// standard engine calls math32.Sqrt, an assembly function (SQRTSS), once per element. Both are
+// exactly rounded, so the results are the same bit for bit.
 func (e *solverEngine) Sqrt(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	x, ok := inPlace(a, opts)
 	if !ok {
 		return e.std.Sqrt(a, opts...)
 	}
-	for i, v := range x {
-		x[i] = float32(math.Sqrt(float64(v)))
+	sqrtInPlace(x)
+	return a, nil
+}
+
+// Div divides element by element in place, four at a time (divInPlace: DIVPS on amd64), where
+// tensor's standard engine divides one element at a time (DIVSS): exactly rounded both, the same
+// bits. vek's division is not used: it multiplies by an approximate reciprocal (RCPPS and a
+// Newton step), which is not always the correctly rounded quotient.
+func (e *solverEngine) Div(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	x, ok1 := inPlace(a, opts)
+	y, ok2 := float32s(b)
+	if !ok1 || !ok2 || len(x) != len(y) || !a.Shape().Eq(b.Shape()) || overlap(x, y) {
+		return e.std.Div(a, b, opts...)
 	}
+	divInPlace(x, y)
 	return a, nil
 }
 
@@ -208,10 +217,6 @@ func (e *solverEngine) Sub(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.T
 
 func (e *solverEngine) SubScalar(t tensor.Tensor, s any, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
 	return e.std.SubScalar(t, s, leftTensor, opts...)
-}
-
-func (e *solverEngine) Div(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
-	return e.std.Div(a, b, opts...)
 }
 
 func (e *solverEngine) DivScalar(t tensor.Tensor, s any, leftTensor bool, opts ...tensor.FuncOpt) (tensor.Tensor, error) {

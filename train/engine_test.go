@@ -52,11 +52,15 @@ func TestSolverEngineIsStdEng(t *testing.T) {
 			return tensor.Mul(a, float32(0.999), tensor.WithIncr(b), tensor.UseUnsafe())
 		},
 		"sqrt(a)":  func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Sqrt(a, tensor.UseUnsafe()) },
+		"a/b":      func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Div(a, b, tensor.UseUnsafe()) },
 		"a*b safe": func(a, b tensor.Tensor) (tensor.Tensor, error) { return tensor.Mul(a, b) },
 	}
 	for name, op := range ops {
 		for _, n := range []int{1, 7, 8, 31, 32, 33, 64, 1001} {
 			x, y := awkward(rng, n), awkward(rng, n)
+			if n > 4 { // infinities and NaNs too (a NaN's payload must come through as the scalar code's)
+				x[1], x[2], y[3] = float32(math.Inf(1)), math.Float32frombits(0x7fa00001), float32(math.Inf(-1))
+			}
 			var results [2][2][]float32 // [engine][result, b]
 			for k, e := range []tensor.Engine{tensor.StdEng{}, new(solverEngine)} {
 				a := tensor.New(tensor.WithShape(n), tensor.WithBacking(append([]float32(nil), x...)), tensor.WithEngine(e))
