@@ -73,11 +73,14 @@ func (n *Network) NewTrainGraph(batch int) (*TrainGraph, error) {
 // gradients land in the learnables' dual values, where the solvers find them). It compiles only
 // the part that the loss, the logits and the learnables' gradients need: gorgonia's symbolic
 // differentiation also adds the gradient w.r.t. the input x, a (B,in)x(in,H) product per step
-// that nothing reads and that a machine on the whole graph would compute.
+// that nothing reads and that a machine on the whole graph would compute. Its values are on a
+// tensor engine of the package's (graphEngine: tensor's standard engine with ReLU's comparison
+// done without branches, the same numbers); opts come after, so G.WithEngine among them
+// replaces it.
 func (t *TrainGraph) NewMachine(opts ...G.VMOpt) G.VM {
 	roots := append(G.Nodes{t.Loss, t.DataLoss, t.Logits}, t.grads...)
 	sub := t.Graph.SubgraphRoots(roots...)
-	return G.NewTapeMachine(sub, append([]G.VMOpt{G.BindDualValues(t.Learnables...)}, opts...)...)
+	return G.NewTapeMachine(sub, append([]G.VMOpt{G.BindDualValues(t.Learnables...), G.WithEngine(graphEngine{})}, opts...)...)
 }
 
 // FillMasks draws new dropout masks from rng; call it before each batch.
@@ -189,6 +192,12 @@ func (n *Network) NewInferGraph(batch int) (*InferGraph, error) {
 	G.Read(ig.Logits, &ig.logits)
 	G.Read(ig.Probs, &ig.probs)
 	return ig, nil
+}
+
+// NewMachine compiles the inference graph into a TapeMachine on the training machines' tensor
+// engine (see TrainGraph.NewMachine); opts come after, so G.WithEngine among them replaces it.
+func (ig *InferGraph) NewMachine(opts ...G.VMOpt) G.VM {
+	return G.NewTapeMachine(ig.Graph, append([]G.VMOpt{G.WithEngine(graphEngine{})}, opts...)...)
 }
 
 // LogitsValue returns the logits of the last run.

@@ -44,7 +44,7 @@ func (e *Evaluator) graph(batch int) (*inference, error) {
 	if err != nil {
 		return nil, err
 	}
-	inf := &inference{g: g, vm: G.NewTapeMachine(g.Graph)}
+	inf := &inference{g: g, vm: g.NewMachine()}
 	e.graphs[batch] = inf
 	return inf, nil
 }

@@ -1,0 +1,166 @@
+package model
+
+import (
+	"math"
+	"testing"
+
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// gteInputs returns n values of every kind a comparison with zero meets: both signs, zeros of
+// both signs, subnormals, infinities and NaN.
+func gteInputs(n int) []float64 {
+	special := []float64{0, math.Copysign(0, -1), 1e-42, -1e-42, math.Inf(1), math.Inf(-1), math.NaN(), 0.5, -0.5}
+	rng := newRNG(5)
+	x := make([]float64, n)
+	for i := range x {
+		if i < len(special) {
+			x[i] = special[i]
+		} else {
+			x[i] = rng.NormFloat64()
+		}
+	}
+	rng.Shuffle(n, func(i, j int) { x[i], x[j] = x[j], x[i] })
+	return x
+}
+
+// TestGraphEngineGteIsStdEng: graphEngine's x >= s gives the standard engine's 1s and 0s, bit for
+// bit, in the call Gorgonia's comparison ops make (a reuse tensor of x's type), in place, for
+// float32 and float64, against 0, -0 and 0.5; and it does take Gorgonia's call (gteSame), so the
+// comparison does not silently fall back to the branching loop.
+func TestGraphEngineGteIsStdEng(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, n := range []int{1, 9, 100, 1001} {
+			for _, s := range []float64{0, math.Copysign(0, -1), 0.5} {
+				for _, inPlace := range []bool{false, true} {
+					x := gteInputs(n)
+					var results [2]tensor.Tensor
+					for k, e := range []tensor.Engine{tensor.StdEng{}, graphEngine{}} {
+						var scalar any = s
+						vals := tensor.New(tensor.Of(dt), tensor.WithShape(n), tensor.WithEngine(e))
+						reuse := tensor.New(tensor.Of(dt), tensor.WithShape(n), tensor.WithEngine(e))
+						for i, v := range x {
+							if dt == tensor.Float32 {
+								vals.Set(i, float32(v))
+								reuse.Set(i, float32(7)) // to be overwritten
+							} else {
+								vals.Set(i, v)
+								reuse.Set(i, 7.0)
+							}
+						}
+						if dt == tensor.Float32 {
+							scalar = float32(s)
+						}
+						opts := []tensor.FuncOpt{tensor.WithReuse(reuse), tensor.AsSameType()}
+						if inPlace {
+							opts = []tensor.FuncOpt{tensor.UseUnsafe()}
+						}
+						if k == 1 {
+							if _, ok := gteSame(vals, scalar, true, opts); !ok {
+								t.Fatalf("%v, in place %v: graphEngine does not take the call", dt, inPlace)
+							}
+							for i, v := range x { // gteSame wrote: restore for the call below
+								vals.Set(i, scalarLike(dt, v))
+							}
+						}
+						r, err := tensor.Gte(vals, scalar, opts...)
+						if err != nil {
+							t.Fatal(err)
+						}
+						results[k] = r
+					}
+					a, b := results[0].(*tensor.Dense), results[1].(*tensor.Dense)
+					if a.Dtype() != b.Dtype() || !a.Shape().Eq(b.Shape()) {
+						t.Fatalf("%v: result %v %v, the standard engine's %v %v", dt, b.Dtype(), b.Shape(), a.Dtype(), a.Shape())
+					}
+					for i := range a.Len() {
+						va, _ := a.At(i)
+						vb, _ := b.At(i)
+						if va != vb {
+							t.Fatalf("%v, %d elements, s=%v, in place %v: %v >= s gives %v, the standard engine %v", dt, n, s, inPlace, x[i], vb, va)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func scalarLike(dt tensor.Dtype, v float64) any {
+	if dt == tensor.Float32 {
+		return float32(v)
+	}
+	return v
+}
+
+// TestGraphEngineTrainsAsStdEng: training graphs on graphEngine (NewMachine's) and on the standard
+// engine give the same losses and weights, bit for bit, over several steps, and the inference
+// graphs the same outputs: a ReLU network with
+// dropout in float32 and float64, and a perceptron with the binary cross-entropy (whose max(z, 0)
+// is G.Rectify too).
+func TestGraphEngineTrainsAsStdEng(t *testing.T) {
+	bce := Perceptron(6, 1)
+	bce.Loss = BCE
+	for _, cfg := range []Config{
+		withDropout(MLP(6, []int{8, 5}, 3), 0.2),
+		withDType(withDropout(MLP(6, []int{8, 5}, 3), 0.2), "float64"),
+		bce,
+	} {
+		var runs [2][]float64
+		for k, opt := range []G.VMOpt{nil, G.WithEngine(tensor.StdEng{})} {
+			net := mustNew(t, cfg, 3)
+			tg, err := net.NewTrainGraph(16)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var vm G.VM
+			if opt == nil {
+				vm = tg.NewMachine()
+			} else {
+				vm = tg.NewMachine(opt)
+			}
+			rng := newRNG(4)
+			solver := G.NewAdamSolver(G.WithLearnRate(0.05))
+			for range 4 {
+				xs := make([]float64, 16*cfg.Inputs)
+				for i := range xs {
+					xs[i] = rng.NormFloat64()
+				}
+				setData(t, tg.XValue, xs)
+				ys := make([]float64, tg.YValue.Shape().TotalSize())
+				fillTargets(ys, cfg.Outputs, rng)
+				setData(t, tg.YValue, ys)
+				tg.FillMasks(rng)
+				run(t, vm)
+				if err := solver.Step(G.NodesToValueGrads(tg.Learnables)); err != nil {
+					t.Fatal(err)
+				}
+				runs[k] = append(runs[k], tg.LossValue())
+			}
+			for _, n := range tg.Learnables {
+				runs[k] = append(runs[k], f64s(t, n.Value())...)
+			}
+			ig, err := net.NewInferGraph(7) // and the trained network's inference graph
+			if err != nil {
+				t.Fatal(err)
+			}
+			xs := make([]float64, 7*cfg.Inputs)
+			for i := range xs {
+				xs[i] = rng.NormFloat64()
+			}
+			setData(t, ig.XValue, xs)
+			if opt == nil {
+				run(t, ig.NewMachine())
+			} else {
+				run(t, ig.NewMachine(opt))
+			}
+			runs[k] = append(runs[k], f64s(t, ig.ProbsValue())...)
+		}
+		for i := range runs[0] {
+			if math.Float64bits(runs[0][i]) != math.Float64bits(runs[1][i]) {
+				t.Fatalf("%v: value %d is %v on graphEngine, %v on the standard engine", cfg, i, runs[0][i], runs[1][i])
+			}
+		}
+	}
+}
