@@ -230,3 +230,29 @@ func TestMaskFillIsFloat64(t *testing.T) {
 		}
 	}
 }
+
+// TestFillPCGIsFill: FillPCG draws the masks Fill draws from the same stream, bit for bit, for
+// both dtypes and every kind of P, and leaves the stream where Fill leaves it.
+func TestFillPCGIsFill(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, p := range []float64{0, 0.2, 0.5, 0.9, 1 - 1.0/(1<<53)} {
+			a := &Mask{P: p, Value: NewTensor(dt, []int{37, 11}, nil)}
+			b := &Mask{P: p, Value: NewTensor(dt, []int{37, 11}, nil)}
+			for i := range b.Value.Len() { // FillPCG must write every unit, the dropped ones too
+				b.Value.Set(i, scalarLike(dt, 3))
+			}
+			srcA, srcB := rand.NewPCG(3, uint64(p*10)), rand.NewPCG(3, uint64(p*10))
+			a.Fill(rand.New(srcA))
+			b.FillPCG(srcB)
+			x, y := f64s(t, a.Value), f64s(t, b.Value)
+			for i := range x {
+				if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+					t.Fatalf("%v, P=%v: unit %d is %v, Fill's %v", dt, p, i, y[i], x[i])
+				}
+			}
+			if srcA.Uint64() != srcB.Uint64() {
+				t.Errorf("%v, P=%v: the streams are not left at the same draw", dt, p)
+			}
+		}
+	}
+}

@@ -133,27 +133,60 @@ type Mask struct {
 
 // Fill draws a fresh mask from rng.
 func (m *Mask) Fill(rng *rand.Rand) {
-	keep := 1 / (1 - m.P)
-	// A unit is kept when rng.Float64() >= P, the draw of math/rand/v2's Float64 being
-	// float64(u & (2^53-1)) / 2^53 for u = rng.Uint64(); as P·2^53 is exact, that is
-	// u & (2^53-1) >= ceil(P·2^53), tested here on the integer without the conversion and the
-	// division (the same masks: TestMaskFillIsFloat64).
-	const mantissa = 1<<53 - 1
-	threshold := uint64(math.Ceil(m.P * (1 << 53)))
+	keep, threshold := m.draw()
 	switch data := m.Value.Data().(type) {
 	case []float32:
 		for i := range data {
 			data[i] = 0
-			if rng.Uint64()&mantissa >= threshold {
+			if rng.Uint64()&mantissa53 >= threshold {
 				data[i] = float32(keep)
 			}
 		}
 	case []float64:
 		for i := range data {
 			data[i] = 0
-			if rng.Uint64()&mantissa >= threshold {
+			if rng.Uint64()&mantissa53 >= threshold {
 				data[i] = keep
 			}
 		}
 	}
+}
+
+// FillPCG is Fill drawing straight from src: the same mask as Fill(rand.New(src)) (TestFillPCGIsFill),
+// faster, as each unit costs no call through rand.Rand's Source interface and no branch (the
+// value kept or dropped is picked by a conditional move: a dropout draw is unpredictable).
+func (m *Mask) FillPCG(src *rand.PCG) {
+	keep, threshold := m.draw()
+	switch data := m.Value.Data().(type) {
+	case []float32:
+		kept := math.Float32bits(float32(keep))
+		for i := range data {
+			var bits uint32
+			if src.Uint64()&mantissa53 >= threshold {
+				bits = kept
+			}
+			data[i] = math.Float32frombits(bits)
+		}
+	case []float64:
+		kept := math.Float64bits(keep)
+		for i := range data {
+			var bits uint64
+			if src.Uint64()&mantissa53 >= threshold {
+				bits = kept
+			}
+			data[i] = math.Float64frombits(bits)
+		}
+	}
+}
+
+// mantissa53 keeps the 53 bits of a Uint64 draw that math/rand/v2's Float64 uses.
+const mantissa53 = 1<<53 - 1
+
+// draw returns the value of a kept unit, 1/(1-P), and the threshold of the draws that keep a unit.
+// A unit is kept when rng.Float64() >= P, the draw of math/rand/v2's Float64 being
+// float64(u & (2^53-1)) / 2^53 for u = rng.Uint64(); as P·2^53 is exact, that is
+// u & (2^53-1) >= ceil(P·2^53), tested on the integer without the conversion and the division
+// (the same masks: TestMaskFillIsFloat64).
+func (m *Mask) draw() (keep float64, threshold uint64) {
+	return 1 / (1 - m.P), uint64(math.Ceil(m.P * (1 << 53)))
 }

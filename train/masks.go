@@ -9,8 +9,8 @@ import (
 // Dropout masks and their random stream.
 //
 // The masks of a step are drawn from one PCG stream per epoch, one Uint64 per element (see
-// model.Mask.Fill): layer by layer, and within a layer row by row, which is the order one graph of
-// the whole batch would draw them in. Each replica draws its own rows, at once with the others:
+// model.Mask.Fill; FillPCG draws the same): layer by layer, and within a layer row by row, which
+// is the order one graph of the whole batch would draw them in. Each replica draws its own rows, at once with the others:
 // it starts from a copy of the stream advanced past the draws before its rows (a PCG can jump
 // ahead any number of draws in a few dozen multiplications), so the masks are those one graph
 // would draw, whatever the number of replicas (TestMasksOneStream).
@@ -34,7 +34,7 @@ func (r *replica) fillMasks(start *rand.PCG) {
 	for l, m := range r.g.Masks {
 		r.pcg = *start
 		skipPCG(&r.pcg, r.maskOffsets[l])
-		m.Fill(r.rng)
+		m.FillPCG(&r.pcg)
 	}
 }
 

@@ -69,9 +69,8 @@ type replica struct {
 	err     error
 	correct int // rows of the last run predicted right
 
-	maskOffsets []uint64   // per mask, the step's draws before this replica's rows
-	pcg         rand.PCG   // this replica's place in the step's mask stream
-	rng         *rand.Rand // draws from pcg
+	maskOffsets []uint64 // per mask, the step's draws before this replica's rows
+	pcg         rand.PCG // this replica's place in the step's mask stream
 }
 
 // Best remembers the best epoch and its weights, for early stopping.
@@ -109,7 +108,6 @@ func newStep(net *model.Network, batch, n int) (*step, error) {
 			return nil, err
 		}
 		r := &replica{g: g, vm: g.NewMachine(), lo: lo, hi: hi}
-		r.rng = rand.New(&r.pcg)
 		s.replicas = append(s.replicas, r)
 	}
 	s.maskDraws = s.maskOffsets()
