@@ -164,3 +164,43 @@ func TestGraphEngineTrainsAsStdEng(t *testing.T) {
 		}
 	}
 }
+
+// TestGraphEngineAddIsStdEng: graphEngine's in-place float32 sum gives the standard engine's bits
+// (zeros of both signs, subnormals, infinities, NaN, overflow) at every remainder of vek's vector
+// loop; it takes Gorgonia's unsafe call, and leaves overlapping operands to the standard engine.
+func TestGraphEngineAddIsStdEng(t *testing.T) {
+	for _, n := range []int{1, 7, 8, 31, 33, 257} {
+		x, y := gteInputs(n), gteInputs(n)
+		newRNG(uint64(n)).Shuffle(n, func(i, j int) { y[i], y[j] = y[j], y[i] })
+		y[0] = 3e38 // 3e38 + 3e38 overflows to +Inf
+		x[0] = 3e38
+		var results [2][]float32
+		for k, e := range []tensor.Engine{tensor.StdEng{}, graphEngine{}} {
+			a := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n), tensor.WithEngine(e))
+			b := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n), tensor.WithEngine(e))
+			for i := range x {
+				a.Set(i, float32(x[i]))
+				b.Set(i, float32(y[i]))
+			}
+			if _, _, ok := inPlacePair(a, b, []tensor.FuncOpt{tensor.UseUnsafe()}); k == 1 && !ok {
+				t.Fatalf("%d elements: graphEngine does not take Gorgonia's unsafe add", n)
+			}
+			r, err := tensor.Add(a, b, tensor.UseUnsafe())
+			if err != nil {
+				t.Fatal(err)
+			}
+			results[k] = r.Data().([]float32)
+		}
+		for i := range results[0] {
+			if math.Float32bits(results[0][i]) != math.Float32bits(results[1][i]) {
+				t.Fatalf("%d elements: element %d is %v, the standard engine's %v", n, i, results[1][i], results[0][i])
+			}
+		}
+	}
+	backing := make([]float32, 101)
+	a := tensor.New(tensor.WithShape(100), tensor.WithBacking(backing[:100]))
+	b := tensor.New(tensor.WithShape(100), tensor.WithBacking(backing[1:]))
+	if _, _, ok := inPlacePair(a, b, []tensor.FuncOpt{tensor.UseUnsafe()}); ok {
+		t.Error("overlapping operands taken by vek's kernel")
+	}
+}
