@@ -27,6 +27,21 @@ func sqrtInPlace(x []float32) {
 	}
 }
 
+// squareInPlace sets x[i] to x[i]·x[i], eight elements at a time (MULPS, exactly rounded as the
+// scalar product).
+func squareInPlace(x []float32) {
+	n := len(x) &^ 7
+	squareBlocks(x[:n])
+	for i := n; i < len(x); i++ {
+		x[i] *= x[i]
+	}
+}
+
+// squareBlocks is squareInPlace for len(x) a multiple of 8 (engine_amd64.s).
+//
+//go:noescape
+func squareBlocks(x []float32)
+
 // divBlocks is divInPlace for len(x) a multiple of 4 (engine_amd64.s).
 //
 //go:noescape

@@ -24,3 +24,10 @@ func sqrtInPlace(x []float32) {
 		x[i] = math32.Sqrt(v)
 	}
 }
+
+// squareInPlace sets x[i] to x[i]·x[i].
+func squareInPlace(x []float32) {
+	for i := range x {
+		x[i] *= x[i]
+	}
+}

@@ -122,7 +122,7 @@ func TestSolverEngineIsStdEng(t *testing.T) {
 						}
 					}
 				}
-				if opt == "adam" && dt == tensor.Float32 && engine.scratch == nil {
+				if opt == "adam" && dt == tensor.Float32 && engine.squared == 0 {
 					t.Error("Adam's square of the gradient did not go through the SIMD engine")
 				}
 				if opt == "adam" && len(engine.free) == 0 { // Adam clones every step; the others work in place
