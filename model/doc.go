@@ -52,5 +52,8 @@
 // seeded RNG, its initialisers are clock-seeded, and nodes of one name and shape are merged. The
 // tests keep a check for each workaround that fails without it. UseFastBLAS switches Gorgonia's
 // matrix products to the fastest implementation of the build; importing the package changes
-// nothing global.
+// nothing global. The machines that TrainGraph.NewMachine and InferGraph.NewMachine compile keep
+// their values on a tensor engine of this package (engine.go): tensor's standard engine with
+// ReLU's comparison done without branches and in-place float32 sums on SIMD kernels, the same
+// numbers bit for bit.
 package model

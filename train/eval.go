@@ -166,7 +166,7 @@ func (e *Evaluator) runBatches(n int, fill func(start, size int, x *tensor.Dense
 		if err := fill(start, size, inf.g.XValue); err != nil {
 			return err
 		}
-		err = inf.vm.RunAll()
+		err = model.Run(inf.vm)
 		if rerr := rewind(inf.vm); err == nil {
 			err = rerr
 		}

@@ -339,7 +339,7 @@ func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.PCG) err
 			r.fillMasks(&start)
 		}
 		fillXY(set, idx[r.lo:r.hi], r.g.XValue, r.g.YValue)
-		r.err = r.vm.RunAll()
+		r.err = model.Run(r.vm)
 		if err := rewind(r.vm); r.err == nil && err != nil {
 			r.err = err
 		}
