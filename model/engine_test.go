@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"math"
 	"testing"
 
@@ -94,11 +95,10 @@ func scalarLike(dt tensor.Dtype, v float64) any {
 	return v
 }
 
-// TestGraphEngineTrainsAsStdEng: training graphs on graphEngine (NewMachine's) and on the standard
-// engine give the same losses and weights, bit for bit, over several steps, and the inference
-// graphs the same outputs: a ReLU network with
-// dropout in float32 and float64, and a perceptron with the binary cross-entropy (whose max(z, 0)
-// is G.Rectify too).
+// TestGraphEngineTrainsAsStdEng: machines on graphEngine (NewMachine's) and on the standard engine
+// give the same losses, logits, gradients and weights, bit for bit, over several steps, and the
+// same inference outputs: a ReLU network with dropout in float32 and float64, and a perceptron
+// with the binary cross-entropy (whose max(z, 0) is G.Rectify too).
 func TestGraphEngineTrainsAsStdEng(t *testing.T) {
 	bce := Perceptron(6, 1)
 	bce.Loss = BCE
@@ -107,61 +107,9 @@ func TestGraphEngineTrainsAsStdEng(t *testing.T) {
 		withDType(withDropout(MLP(6, []int{8, 5}, 3), 0.2), "float64"),
 		bce,
 	} {
-		var runs [2][]float64
-		for k, opt := range []G.VMOpt{nil, G.WithEngine(tensor.StdEng{})} {
-			net := mustNew(t, cfg, 3)
-			tg, err := net.NewTrainGraph(16)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var vm G.VM
-			if opt == nil {
-				vm = tg.NewMachine()
-			} else {
-				vm = tg.NewMachine(opt)
-			}
-			rng := newRNG(4)
-			solver := G.NewAdamSolver(G.WithLearnRate(0.05))
-			for range 4 {
-				xs := make([]float64, 16*cfg.Inputs)
-				for i := range xs {
-					xs[i] = rng.NormFloat64()
-				}
-				setData(t, tg.XValue, xs)
-				ys := make([]float64, tg.YValue.Shape().TotalSize())
-				fillTargets(ys, cfg.Outputs, rng)
-				setData(t, tg.YValue, ys)
-				tg.FillMasks(rng)
-				run(t, vm)
-				if err := solver.Step(G.NodesToValueGrads(tg.Learnables)); err != nil {
-					t.Fatal(err)
-				}
-				runs[k] = append(runs[k], tg.LossValue())
-			}
-			for _, n := range tg.Learnables {
-				runs[k] = append(runs[k], f64s(t, n.Value())...)
-			}
-			ig, err := net.NewInferGraph(7) // and the trained network's inference graph
-			if err != nil {
-				t.Fatal(err)
-			}
-			xs := make([]float64, 7*cfg.Inputs)
-			for i := range xs {
-				xs[i] = rng.NormFloat64()
-			}
-			setData(t, ig.XValue, xs)
-			if opt == nil {
-				run(t, ig.NewMachine())
-			} else {
-				run(t, ig.NewMachine(opt))
-			}
-			runs[k] = append(runs[k], f64s(t, ig.ProbsValue())...)
-		}
-		for i := range runs[0] {
-			if math.Float64bits(runs[0][i]) != math.Float64bits(runs[1][i]) {
-				t.Fatalf("%v: value %d is %v on graphEngine, %v on the standard engine", cfg, i, runs[0][i], runs[1][i])
-			}
-		}
+		runAll := func(vm G.VM) { run(t, vm) }
+		std := trainTrail(t, cfg, runAll, G.WithEngine(tensor.StdEng{}))
+		sameTrails(t, fmt.Sprintf("%v on graphEngine", cfg), std, trainTrail(t, cfg, runAll))
 	}
 }
 

@@ -186,3 +186,67 @@ func fillTargets(y []float64, outputs int, rng *rand.Rand) []int {
 	}
 	return labels
 }
+
+// trainTrail trains a network of cfg (seed 3) for four Adam steps on a training graph of 16 rows of
+// random inputs, targets and dropout masks, then runs an inference graph of 7 random rows. Every
+// machine is compiled with opts and run by run. It returns what a change to how the machines run
+// must not move by a bit: each step's loss, logits and gradients, the trained weights and the
+// inference outputs.
+func trainTrail(t *testing.T, cfg Config, run func(G.VM), opts ...G.VMOpt) []float64 {
+	t.Helper()
+	net := mustNew(t, cfg, 3)
+	tg, err := net.NewTrainGraph(16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := tg.NewMachine(opts...)
+	rng := newRNG(4)
+	random := func(n int) []float64 {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = rng.NormFloat64()
+		}
+		return xs
+	}
+	solver := G.NewAdamSolver(G.WithLearnRate(0.05))
+	var trail []float64
+	for range 4 {
+		setData(t, tg.XValue, random(16*cfg.Inputs))
+		ys := make([]float64, tg.YValue.Shape().TotalSize())
+		fillTargets(ys, cfg.Outputs, rng)
+		setData(t, tg.YValue, ys)
+		tg.FillMasks(rng)
+		run(vm)
+		trail = append(trail, tg.LossValue())
+		trail = append(trail, f64s(t, tg.LogitsValue())...)
+		for _, n := range tg.Learnables {
+			trail = append(trail, gradOf(t, n)...)
+		}
+		if err := solver.Step(G.NodesToValueGrads(tg.Learnables)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range tg.Learnables {
+		trail = append(trail, f64s(t, n.Value())...)
+	}
+	ig, err := net.NewInferGraph(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	setData(t, ig.XValue, random(7*cfg.Inputs))
+	run(ig.NewMachine(opts...))
+	return append(trail, f64s(t, ig.ProbsValue())...)
+}
+
+// sameTrails fails t unless two trails are equal bit for bit.
+func sameTrails(t *testing.T, what string, want, got []float64) {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%s: %d values, want %d", what, len(got), len(want))
+	}
+	for i := range want {
+		if math.Float64bits(want[i]) != math.Float64bits(got[i]) {
+			t.Fatalf("%s: value %d is %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}

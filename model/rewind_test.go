@@ -1,7 +1,7 @@
 package model
 
 import (
-	"math"
+	"fmt"
 	"testing"
 
 	G "gorgonia.org/gorgonia"
@@ -23,69 +23,23 @@ func TestRunIsRunAll(t *testing.T) {
 		mse,
 		bce,
 	} {
-		var runs [2][]float64
-		for k, useRun := range []bool{false, true} {
-			net := mustNew(t, cfg, 3)
-			tg, err := net.NewTrainGraph(16)
-			if err != nil {
+		runAll := trainTrail(t, cfg, func(vm G.VM) {
+			if err := vm.RunAll(); err != nil {
 				t.Fatal(err)
 			}
-			vm := tg.NewMachine()
-			runVM := func(vm G.VM) {
-				t.Helper()
-				if !useRun {
-					if err := vm.RunAll(); err != nil {
-						t.Fatal(err)
-					}
-				} else if ran, err := runOnCaller(vm); !ran || err != nil {
-					t.Fatalf("%v: Run ran the program itself: %v, error %v", cfg, ran, err)
-				}
-				if err := Rewind(vm); err != nil {
-					t.Fatal(err)
-				}
-			}
-			rng := newRNG(4)
-			solver := G.NewAdamSolver(G.WithLearnRate(0.05))
-			for range 4 {
-				xs := make([]float64, 16*cfg.Inputs)
-				for i := range xs {
-					xs[i] = rng.NormFloat64()
-				}
-				setData(t, tg.XValue, xs)
-				ys := make([]float64, tg.YValue.Shape().TotalSize())
-				fillTargets(ys, cfg.Outputs, rng)
-				setData(t, tg.YValue, ys)
-				tg.FillMasks(rng)
-				runVM(vm)
-				runs[k] = append(runs[k], tg.LossValue())
-				runs[k] = append(runs[k], f64s(t, tg.LogitsValue())...)
-				for _, n := range tg.Learnables {
-					runs[k] = append(runs[k], gradOf(t, n)...)
-				}
-				if err := solver.Step(G.NodesToValueGrads(tg.Learnables)); err != nil {
-					t.Fatal(err)
-				}
-			}
-			ig, err := net.NewInferGraph(7)
-			if err != nil {
+			if err := Rewind(vm); err != nil {
 				t.Fatal(err)
 			}
-			xs := make([]float64, 7*cfg.Inputs)
-			for i := range xs {
-				xs[i] = rng.NormFloat64()
+		})
+		onCaller := trainTrail(t, cfg, func(vm G.VM) {
+			if ran, err := runOnCaller(vm); !ran || err != nil {
+				t.Fatalf("%v: Run did not run the program itself (ran %v, error %v)", cfg, ran, err)
 			}
-			setData(t, ig.XValue, xs)
-			runVM(ig.NewMachine())
-			runs[k] = append(runs[k], f64s(t, ig.ProbsValue())...)
-		}
-		if len(runs[0]) != len(runs[1]) {
-			t.Fatalf("%v: %d values with RunAll, %d with Run", cfg, len(runs[0]), len(runs[1]))
-		}
-		for i := range runs[0] {
-			if math.Float64bits(runs[0][i]) != math.Float64bits(runs[1][i]) {
-				t.Fatalf("%v: value %d is %v with Run, %v with RunAll", cfg, i, runs[1][i], runs[0][i])
+			if err := Rewind(vm); err != nil {
+				t.Fatal(err)
 			}
-		}
+		})
+		sameTrails(t, fmt.Sprintf("%v with Run", cfg), runAll, onCaller)
 	}
 }
 
