@@ -38,7 +38,8 @@ func Rewind(vm G.VM) error {
 // core took from 0.1 to over 1 ms, during which the replicas of a training step did not run at
 // once. Run calls the machine's own Run on its whole program instead (the same instructions in
 // the same order; then every node is bound to its value, as the instructions already did), and
-// falls back to RunAll for anything but a tape machine with no work queued for after the run.
+// falls back to RunAll for anything but a tape machine with no work queued for after the run and
+// no NaN, Inf or pointer watch (G.WithNaNWatch, G.WithInfWatch: RunAll's checks).
 // Like Rewind, it reaches the machine's program by reflection.
 func Run(vm G.VM) error {
 	if ran, err := runOnCaller(vm); ran {
@@ -56,6 +57,12 @@ func runOnCaller(vm G.VM) (ran bool, err error) {
 	m := v.Elem()
 	p, closures := m.FieldByName("p"), m.FieldByName("closureQueue")
 	if !p.IsValid() || p.Kind() != reflect.Pointer || p.IsNil() || !closures.IsValid() || closures.Kind() != reflect.Slice || closures.Len() != 0 {
+		return false, nil
+	}
+	// RunAll's own checks after each instruction, which Run does not make: WithNaNWatch,
+	// WithInfWatch (runFlags bits 2 and 3) and the pointer watch (logFlags bit 4).
+	runFlags, logFlags := m.FieldByName("runFlags"), m.FieldByName("logFlags")
+	if !runFlags.CanUint() || !logFlags.CanUint() || runFlags.Uint()&(1<<2|1<<3) != 0 || logFlags.Uint()&(1<<4) != 0 {
 		return false, nil
 	}
 	prog := reflect.NewAt(p.Type().Elem(), p.UnsafePointer()).Elem()

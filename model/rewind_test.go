@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
 )
 
 // TestRunIsRunAll: running the machines' programs on the calling goroutine (Run) gives RunAll's
@@ -62,5 +63,16 @@ func TestRunFallsBack(t *testing.T) {
 	}
 	if out == nil || out.Data().(float64) != 4 {
 		t.Fatalf("x*x = %v, want 4", out)
+	}
+	// RunAll's NaN and Inf watches are RunAll's own: a watched machine runs through it.
+	for name, opt := range map[string]G.VMOpt{"NaN": G.WithNaNWatch(), "Inf": G.WithInfWatch()} {
+		g := G.NewGraph()
+		x := G.NewVector(g, G.Float64, G.WithShape(2), G.WithName("x"), G.WithValue(tensor.New(tensor.WithBacking([]float64{0, 1}))))
+		if _, err := G.Mul(x, x); err != nil {
+			t.Fatal(err)
+		}
+		if ran, _ := runOnCaller(G.NewTapeMachine(g, opt)); ran {
+			t.Errorf("a machine with the %s watch was run without it", name)
+		}
 	}
 }
