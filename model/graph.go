@@ -75,8 +75,9 @@ func (n *Network) NewTrainGraph(batch int) (*TrainGraph, error) {
 // differentiation also adds the gradient w.r.t. the input x, a (B,in)x(in,H) product per step
 // that nothing reads and that a machine on the whole graph would compute. Its values are on a
 // tensor engine of the package's (graphEngine: tensor's standard engine with ReLU's comparison
-// done without branches, the same numbers); opts come after, so G.WithEngine among them
-// replaces it.
+// done without branches and in-place float32 sums on SIMD kernels, the same numbers); opts come
+// after, so G.WithEngine among them replaces it. Run it with Run (or RunAll), and Rewind (or
+// Reset) it before the next run.
 func (t *TrainGraph) NewMachine(opts ...G.VMOpt) G.VM {
 	roots := append(G.Nodes{t.Loss, t.DataLoss, t.Logits}, t.grads...)
 	sub := t.Graph.SubgraphRoots(roots...)

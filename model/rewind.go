@@ -31,16 +31,21 @@ func Rewind(vm G.VM) error {
 	return nil
 }
 
-// Run runs a TapeMachine's whole program on the calling goroutine, with the results of RunAll
-// bit for bit (TestRunIsRunAll). Gorgonia's RunAll locks the caller to its OS thread, starts a
-// goroutine that runs the program and waits for it: two hand-offs of the processor between OS
-// threads every run, each the wake-up of a sleeping thread, which on a virtual machine's idle
-// core took from 0.1 to over 1 ms, during which the replicas of a training step did not run at
-// once. Run calls the machine's own Run on its whole program instead (the same instructions in
-// the same order; then every node is bound to its value, as the instructions already did), and
-// falls back to RunAll for anything but a tape machine with no work queued for after the run and
-// no NaN, Inf or pointer watch (G.WithNaNWatch, G.WithInfWatch: RunAll's checks).
-// Like Rewind, it reaches the machine's program by reflection.
+// Run runs a TapeMachine's program on the calling goroutine, as vm.RunAll does, with the same
+// results bit for bit (TestRunIsRunAll), and is used the same way: load the inputs, Run, read the
+// values, then Rewind (or Reset) before the next run. Like RunAll, it runs the program from where
+// the machine stands to its end, so a second Run without Rewind runs nothing (TestRunNeedsRewind).
+//
+// It is faster: Gorgonia's RunAll locks the caller to its OS thread, starts a goroutine that runs
+// the program and waits for it, two hand-offs between OS threads every run, each the wake-up of a
+// sleeping thread, which on a virtual machine's idle core took from 0.1 to over 1 ms, while the
+// replicas of a training step could not run at once. Run instead calls the machine's own Run
+// method on the rest of its program (the same instructions in the same order; then every node is
+// bound to its value, as the instructions already did), reaching the program by reflection as
+// Rewind does. Machines Run cannot run so are run by RunAll: anything but a tape machine, a machine
+// that watches for NaN, Inf or pointer clashes (G.WithNaNWatch, G.WithInfWatch: RunAll's checks),
+// and one with work queued for after the run (gradients of constant nodes). After an error the
+// machine needs a Reset, as after RunAll's.
 func Run(vm G.VM) error {
 	if ran, err := runOnCaller(vm); ran {
 		return err
@@ -55,8 +60,9 @@ func runOnCaller(vm G.VM) (ran bool, err error) {
 		return false, nil
 	}
 	m := v.Elem()
-	p, closures := m.FieldByName("p"), m.FieldByName("closureQueue")
-	if !p.IsValid() || p.Kind() != reflect.Pointer || p.IsNil() || !closures.IsValid() || closures.Kind() != reflect.Slice || closures.Len() != 0 {
+	p, pc, closures := m.FieldByName("p"), m.FieldByName("pc"), m.FieldByName("closureQueue")
+	if !p.IsValid() || p.Kind() != reflect.Pointer || p.IsNil() || !pc.IsValid() || pc.Kind() != reflect.Int ||
+		!closures.IsValid() || closures.Kind() != reflect.Slice || closures.Len() != 0 {
 		return false, nil
 	}
 	// RunAll's own checks after each instruction, which Run does not make: WithNaNWatch,
@@ -68,10 +74,17 @@ func runOnCaller(vm G.VM) (ran bool, err error) {
 	prog := reflect.NewAt(p.Type().Elem(), p.UnsafePointer()).Elem()
 	instrs := prog.FieldByName("instructions")
 	run := v.MethodByName("Run")
-	if !instrs.IsValid() || !run.IsValid() || run.Type().NumIn() != 1 || run.Type().In(0) != instrs.Type() || run.Type().NumOut() != 1 {
+	if !instrs.IsValid() || instrs.Kind() != reflect.Slice || !run.IsValid() || run.Type().NumIn() != 1 || run.Type().In(0) != instrs.Type() || run.Type().NumOut() != 1 {
 		return false, nil
 	}
-	out := run.Call([]reflect.Value{reflect.NewAt(instrs.Type(), unsafe.Pointer(instrs.UnsafeAddr())).Elem()})
-	err, _ = out[0].Interface().(error)
+	from, end := int(pc.Int()), instrs.Len()
+	if from >= end {
+		return true, nil // run already: RunAll too runs nothing until the machine is rewound
+	}
+	rest := reflect.NewAt(instrs.Type(), unsafe.Pointer(instrs.UnsafeAddr())).Elem().Slice(from, end)
+	out := run.Call([]reflect.Value{rest})
+	if err, _ = out[0].Interface().(error); err == nil {
+		reflect.NewAt(pc.Type(), unsafe.Pointer(pc.UnsafeAddr())).Elem().SetInt(int64(end)) // where RunAll leaves it
+	}
 	return true, err
 }

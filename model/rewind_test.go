@@ -76,3 +76,54 @@ func TestRunFallsBack(t *testing.T) {
 		}
 	}
 }
+
+// TestRunNeedsRewind: Run, like RunAll, runs a machine's program once: a second run without Rewind
+// (or Reset) changes nothing, and after Rewind it runs again.
+func TestRunNeedsRewind(t *testing.T) {
+	for _, name := range []string{"RunAll", "Run"} {
+		runOnce := func(vm G.VM) error {
+			if name == "RunAll" {
+				return vm.RunAll()
+			}
+			return Run(vm)
+		}
+		net := mustNew(t, MLP(6, []int{8}, 3), 3)
+		tg, err := net.NewTrainGraph(4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vm := tg.NewMachine()
+		rng := newRNG(2)
+		load := func() {
+			xs := make([]float64, 4*6)
+			for i := range xs {
+				xs[i] = rng.NormFloat64()
+			}
+			setData(t, tg.XValue, xs)
+			ys := make([]float64, 4*3)
+			fillTargets(ys, 3, rng)
+			setData(t, tg.YValue, ys)
+		}
+		load()
+		if err := runOnce(vm); err != nil {
+			t.Fatal(err)
+		}
+		first := tg.LossValue()
+		load()
+		if err := runOnce(vm); err != nil {
+			t.Fatal(err)
+		}
+		if again := tg.LossValue(); again != first {
+			t.Errorf("%s without Rewind ran the program again: loss %v, then %v", name, first, again)
+		}
+		if err := Rewind(vm); err != nil {
+			t.Fatal(err)
+		}
+		if err := runOnce(vm); err != nil {
+			t.Fatal(err)
+		}
+		if rewound := tg.LossValue(); rewound == first {
+			t.Errorf("%s after Rewind: the loss of the new batch is the old one's, %v", name, first)
+		}
+	}
+}
