@@ -187,6 +187,20 @@ func fillTargets(y []float64, outputs int, rng *rand.Rand) []int {
 	return labels
 }
 
+// fillBatch loads a training graph with a batch of standard-normal inputs and random targets
+// (fillTargets), drawn from rng in that order.
+func fillBatch(t testing.TB, tg *TrainGraph, rng *rand.Rand) {
+	t.Helper()
+	xs := make([]float64, tg.XValue.Shape().TotalSize())
+	for i := range xs {
+		xs[i] = rng.NormFloat64()
+	}
+	setData(t, tg.XValue, xs)
+	ys := make([]float64, tg.YValue.Shape().TotalSize())
+	fillTargets(ys, tg.YValue.Shape()[1], rng)
+	setData(t, tg.YValue, ys)
+}
+
 // trainTrail trains a network of cfg (seed 3) for four Adam steps on a training graph of 16 rows of
 // random inputs, targets and dropout masks, then runs an inference graph of 7 random rows. Every
 // machine is compiled with opts and run by run. It returns what a change to how the machines run
@@ -211,10 +225,7 @@ func trainTrail(t *testing.T, cfg Config, run func(G.VM), opts ...G.VMOpt) []flo
 	solver := G.NewAdamSolver(G.WithLearnRate(0.05))
 	var trail []float64
 	for range 4 {
-		setData(t, tg.XValue, random(16*cfg.Inputs))
-		ys := make([]float64, tg.YValue.Shape().TotalSize())
-		fillTargets(ys, cfg.Outputs, rng)
-		setData(t, tg.YValue, ys)
+		fillBatch(t, tg, rng)
 		tg.FillMasks(rng)
 		run(vm)
 		trail = append(trail, tg.LossValue())

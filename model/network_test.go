@@ -263,14 +263,7 @@ func TestInferenceSeesTrainingUpdates(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			x := make([]float64, 4*5)
-			for i := range x {
-				x[i] = rng.NormFloat64()
-			}
-			setData(t, tg.XValue, x)
-			y := make([]float64, 4*3)
-			fillTargets(y, 3, rng)
-			setData(t, tg.YValue, y)
+			fillBatch(t, tg, rng)
 			vm := G.NewTapeMachine(tg.Graph, G.BindDualValues(tg.Learnables...))
 			defer vm.Close()
 			run(t, vm)

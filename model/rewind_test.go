@@ -94,22 +94,12 @@ func TestRunNeedsRewind(t *testing.T) {
 		}
 		vm := tg.NewMachine()
 		rng := newRNG(2)
-		load := func() {
-			xs := make([]float64, 4*6)
-			for i := range xs {
-				xs[i] = rng.NormFloat64()
-			}
-			setData(t, tg.XValue, xs)
-			ys := make([]float64, 4*3)
-			fillTargets(ys, 3, rng)
-			setData(t, tg.YValue, ys)
-		}
-		load()
+		fillBatch(t, tg, rng)
 		if err := runOnce(vm); err != nil {
 			t.Fatal(err)
 		}
 		first := tg.LossValue()
-		load()
+		fillBatch(t, tg, rng)
 		if err := runOnce(vm); err != nil {
 			t.Fatal(err)
 		}

@@ -35,46 +35,31 @@ div4:
 divDone:
 	RET
 
+// IN_PLACE_8 is the body of a function (x []float32) that applies OP in place, x[i] = OP(x[i]),
+// eight elements a step, to len(x) rounded down to a multiple of 8.
+#define IN_PLACE_8(OP) \
+	MOVQ x_base+0(FP), DI \
+	MOVQ x_len+8(FP), CX \
+	ANDQ $-8, CX \
+	XORQ AX, AX \
+loop: \
+	CMPQ   AX, CX \
+	JGE    done \
+	MOVUPS (DI)(AX*4), X0 \
+	MOVUPS 16(DI)(AX*4), X1 \
+	OP     X0, X0 \
+	OP     X1, X1 \
+	MOVUPS X0, (DI)(AX*4) \
+	MOVUPS X1, 16(DI)(AX*4) \
+	ADDQ   $8, AX \
+	JMP    loop \
+done: \
+	RET
+
 // func sqrtBlocks(x []float32)
 TEXT ·sqrtBlocks(SB), NOSPLIT, $0-24
-	MOVQ x_base+0(FP), DI
-	MOVQ x_len+8(FP), CX
-	ANDQ $-8, CX
-	XORQ AX, AX
-
-sqrt8:
-	CMPQ   AX, CX
-	JGE    sqrtDone
-	MOVUPS (DI)(AX*4), X0
-	MOVUPS 16(DI)(AX*4), X1
-	SQRTPS X0, X0
-	SQRTPS X1, X1
-	MOVUPS X0, (DI)(AX*4)
-	MOVUPS X1, 16(DI)(AX*4)
-	ADDQ   $8, AX
-	JMP    sqrt8
-
-sqrtDone:
-	RET
+	IN_PLACE_8(SQRTPS)
 
 // func squareBlocks(x []float32)
 TEXT ·squareBlocks(SB), NOSPLIT, $0-24
-	MOVQ x_base+0(FP), DI
-	MOVQ x_len+8(FP), CX
-	ANDQ $-8, CX
-	XORQ AX, AX
-
-square8:
-	CMPQ   AX, CX
-	JGE    squareDone
-	MOVUPS (DI)(AX*4), X0
-	MOVUPS 16(DI)(AX*4), X1
-	MULPS  X0, X0
-	MULPS  X1, X1
-	MOVUPS X0, (DI)(AX*4)
-	MOVUPS X1, 16(DI)(AX*4)
-	ADDQ   $8, AX
-	JMP    square8
-
-squareDone:
-	RET
+	IN_PLACE_8(MULPS)
