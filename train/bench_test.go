@@ -107,7 +107,7 @@ func benchSteps(b *testing.B, tr *Trainer, train *dataset.Set, masks *rand.PCG) 
 	order := dataset.Order(nil, train.Len(), 1, 1)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, ok := cpuTime()
+	user0, sys0, ok := processCPU()
 	for i := 0; i < b.N; i++ {
 		start := (i * batch) % (train.Len() - batch)
 		if err := tr.run(tr.full, train, order[start:start+batch], masks); err != nil {
@@ -115,7 +115,7 @@ func benchSteps(b *testing.B, tr *Trainer, train *dataset.Set, masks *rand.PCG) 
 		}
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "samples/s")
-	if cpu1, ok1 := cpuTime(); ok && ok1 {
-		b.ReportMetric((cpu1-cpu0).Seconds()/b.Elapsed().Seconds(), "cores")
+	if user1, sys1, ok1 := processCPU(); ok && ok1 {
+		b.ReportMetric((user1-user0+sys1-sys0).Seconds()/b.Elapsed().Seconds(), "cores")
 	}
 }

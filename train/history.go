@@ -12,22 +12,26 @@ import (
 var nan = math.NaN()
 
 // HistoryHeader is the header row of History.WriteCSV.
-var HistoryHeader = []string{"epoch", "loss", "train_acc", "val_loss", "val_acc", "seconds"}
+// seconds is the epoch's wall time, user_seconds the user CPU time of the process during it
+// (Epoch.UserSeconds): user_seconds/seconds is the number of cores it kept busy.
+var HistoryHeader = []string{"epoch", "loss", "train_acc", "val_loss", "val_acc", "seconds", "user_seconds"}
 
-// WriteCSV writes one row per epoch under HistoryHeader. Missing validation figures are empty.
+// WriteCSV writes one row per epoch under HistoryHeader. Missing validation figures and unknown
+// user times are empty.
 func (h History) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(HistoryHeader); err != nil {
 		return err
 	}
-	f := func(v float64) string {
+	f := func(v float64, format byte, prec int) string {
 		if math.IsNaN(v) {
 			return ""
 		}
-		return strconv.FormatFloat(v, 'g', 8, 64)
+		return strconv.FormatFloat(v, format, prec, 64)
 	}
 	for _, e := range h {
-		row := []string{strconv.Itoa(e.Epoch), f(e.Loss), f(e.TrainAcc), f(e.ValLoss), f(e.ValAcc), strconv.FormatFloat(e.Seconds, 'f', 3, 64)}
+		row := []string{strconv.Itoa(e.Epoch), f(e.Loss, 'g', 8), f(e.TrainAcc, 'g', 8), f(e.ValLoss, 'g', 8), f(e.ValAcc, 'g', 8),
+			f(e.Seconds, 'f', 3), f(e.UserSeconds, 'f', 3)}
 		if err := cw.Write(row); err != nil {
 			return err
 		}

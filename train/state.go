@@ -27,8 +27,9 @@ type State struct {
 	StoppedEarly bool
 }
 
-// stateVersion is the version of the encoded State; a checkpoint holding another is refused.
-const stateVersion = 2
+// stateVersion is the version of the encoded State; a checkpoint holding another is refused,
+// except version 2, which lacks Epoch.UserSeconds (decodeState makes it NaN: not recorded).
+const stateVersion = 3
 
 // SolverState is a Gorgonia solver's internal state: its step count (Adam's bias correction) and,
 // per learnable in order, the tensors it keeps (Adam: first and second moments; RMSProp: the
@@ -101,6 +102,13 @@ func decodeState(b []byte) (s State, err error) {
 	}()
 	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
 		return State{}, fmt.Errorf("decode training state: %w", err)
+	}
+	if s.Version == 2 {
+		// Version 2 did not record the epochs' user times; gob leaves the absent field 0.
+		for i := range s.History {
+			s.History[i].UserSeconds = nan
+		}
+		s.Version = stateVersion
 	}
 	if s.Version != stateVersion {
 		return State{}, fmt.Errorf("training state version %d, this program reads %d: the checkpoint comes from another gorgonet", s.Version, stateVersion)

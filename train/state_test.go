@@ -3,6 +3,8 @@ package train
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
@@ -131,5 +133,42 @@ func TestRMSPropRho(t *testing.T) {
 	eps, _ := solverField(tr.solver.solvers[0], "eps")
 	if eps.Float() != 1e-7 {
 		t.Fatalf("RMSProp eps = %v, want 1e-7", eps)
+	}
+}
+
+// A checkpoint keeps the epochs' user times; one of version 2, which did not record them, loads
+// with them unknown (NaN, an empty history field), not as 0 s; other versions are refused.
+func TestStateVersions(t *testing.T) {
+	h := History{{Epoch: 1, Loss: 0.5, Seconds: 1.5, UserSeconds: 2.75}, {Epoch: 2, Loss: 0.25, Seconds: 1, UserSeconds: 1.5}}
+	for _, c := range []struct {
+		version int
+		want    []float64 // the user seconds decoded; nil: refused
+	}{{stateVersion, []float64{2.75, 1.5}}, {2, []float64{math.NaN(), math.NaN()}}, {1, nil}, {stateVersion + 1, nil}} {
+		st := State{Version: c.version, History: h}
+		if c.version == 2 {
+			st.History = History{{Epoch: 1, Loss: 0.5, Seconds: 1.5}, {Epoch: 2, Loss: 0.25, Seconds: 1}} // as version 2 wrote it
+		}
+		b, err := encodeState(st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeState(b)
+		if c.want == nil {
+			if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("training state version %d, this program reads %d", c.version, stateVersion)) {
+				t.Errorf("version %d: error %v, want it refused", c.version, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("version %d: %v", c.version, err)
+		}
+		if got.Version != stateVersion || len(got.History) != 2 || got.History[1].Loss != 0.25 || got.History[0].Seconds != 1.5 {
+			t.Errorf("version %d: decoded version %d, history %+v", c.version, got.Version, got.History)
+		}
+		for i, e := range got.History {
+			if w := c.want[i]; !(e.UserSeconds == w || math.IsNaN(w) && math.IsNaN(e.UserSeconds)) {
+				t.Errorf("version %d, epoch %d: user seconds %v, want %v", c.version, i+1, e.UserSeconds, w)
+			}
+		}
 	}
 }

@@ -16,13 +16,18 @@ import (
 
 // Epoch holds the figures of one finished epoch.
 type Epoch struct {
-	Epoch     int     // 1-based
-	Loss      float64 // mean training loss per sample over the epoch's batches, penalty included
-	TrainAcc  float64 // accuracy on the epoch's training batches (dropout active)
-	ValLoss   float64 // validation loss (penalty included); NaN without a validation set
-	ValAcc    float64 // validation accuracy; NaN without a validation set
-	Seconds   float64 // wall time of the epoch, validation included
-	LearnRate float64 // the learning rate used in the epoch
+	Epoch    int     // 1-based
+	Loss     float64 // mean training loss per sample over the epoch's batches, penalty included
+	TrainAcc float64 // accuracy on the epoch's training batches (dropout active)
+	ValLoss  float64 // validation loss (penalty included); NaN without a validation set
+	ValAcc   float64 // validation accuracy; NaN without a validation set
+	Seconds  float64 // wall time of the epoch, validation included
+	// UserSeconds is the user CPU time the whole process used during the epoch, summed over its
+	// threads (getrusage's ru_utime, time(1)'s "user"): UserSeconds/Seconds is how many cores the
+	// epoch kept busy (1.8 of 2 for the default run). NaN where the system does not tell (not
+	// unix) and for epochs resumed from checkpoints of earlier versions, which did not record it.
+	UserSeconds float64
+	LearnRate   float64 // the learning rate used in the epoch
 }
 
 // History is every finished epoch, in order.
@@ -183,7 +188,7 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 	batches := (n + cfg.BatchSize - 1) / cfg.BatchSize
 	var order []int
 	for epoch := len(t.History) + 1; epoch <= cfg.Epochs && !t.StoppedEarly; epoch++ {
-		start := time.Now()
+		start, user := time.Now(), userTime()
 		lr := cfg.Schedule.Rate(cfg.LearnRate, epoch, cfg.Epochs)
 		if err := t.SetLearnRate(lr); err != nil {
 			return err
@@ -225,7 +230,7 @@ func (t *Trainer) Fit(ctx context.Context, train, val *dataset.Set) error {
 		if cfg.Patience > 0 {
 			t.earlyStop(e)
 		}
-		e.Seconds = time.Since(start).Seconds()
+		e.Seconds, e.UserSeconds = time.Since(start).Seconds(), userTime()-user
 		t.History = append(t.History, e)
 		if t.OnEpoch != nil {
 			if err := t.OnEpoch(e); err != nil {
@@ -375,6 +380,16 @@ func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.PCG) err
 		}
 	}
 	return t.solver.StepAfter(s.learnables(), combine)
+}
+
+// userTime returns the user CPU time of the process so far in seconds (processCPU), NaN where
+// it is not known.
+func userTime() float64 {
+	user, _, ok := processCPU()
+	if !ok {
+		return nan
+	}
+	return user.Seconds()
 }
 
 // rewind readies a machine for its next run, keeping its registers (model.Rewind); the tests

@@ -148,7 +148,7 @@ func TestTrainOutput(t *testing.T) {
 	if len(rows) != 3 {
 		t.Fatalf("history has %d rows, want the header and 2 epochs", len(rows))
 	}
-	if got := strings.Join(rows[0], ","); got != "epoch,loss,train_acc,val_loss,val_acc,seconds" {
+	if got := strings.Join(rows[0], ","); got != "epoch,loss,train_acc,val_loss,val_acc,seconds,user_seconds" {
 		t.Errorf("history header %q", got)
 	}
 	for i, row := range rows[1:] {
