@@ -149,10 +149,13 @@ func readIDX(r io.Reader) (*IDX, error) {
 	size := int(size64)
 	// Grow the buffer as data arrives rather than trusting the header with one big allocation
 	// beyond 64 MiB. bytes.Buffer reads until it has MinRead bytes free: with less room left after
-	// the payload it would double the buffer just to see the end of the file.
-	var buf bytes.Buffer
-	buf.Grow(min(size, 64<<20) + bytes.MinRead)
-	n, err := io.Copy(&buf, io.LimitReader(r, int64(size)+1))
+	// the payload it would double the buffer just to see the end of the file. The buffer is made
+	// here rather than by Buffer.Grow, which zeroes it by writing (every page faulted in before
+	// adviseHugePages could ask for huge pages); make's fresh memory is zero untouched.
+	b := make([]byte, min(size, 64<<20)+bytes.MinRead)
+	adviseHugePages(b)
+	buf := bytes.NewBuffer(b[:0])
+	n, err := io.Copy(buf, io.LimitReader(r, int64(size)+1))
 	if err != nil {
 		return nil, err
 	}
