@@ -42,7 +42,8 @@ import (
 //   - time to accuracy: the default 'mnist' run with --seed 1, 2 and 3, against REV's default run
 //     with the same seeds; each whole process is timed from outside; it prints every run's test
 //     accuracy and time, the ratio of the sums of wall times, whether every run of this tree
-//     reached 0.980, and the peak RSS.
+//     reached 0.980, the peak RSS, and the cores this tree's runs kept busy while training (the
+//     user time / wall time of all their epochs).
 //
 // Each process runs alone, so one side's threads (OpenBLAS spins for a while after a product) never
 // slow the other. Machines here are shared and noisy: quote the ratios, not the times. Skipped
@@ -158,15 +159,25 @@ func TestPerformance(t *testing.T) {
 	var ours, theirs float64
 	var peak int64
 	reached := true
+	var user, wall float64 // of the epochs of this tree's runs
 	for seed := 1; seed <= 3; seed++ {
-		a := timed(t, pure, "--seed", strconv.Itoa(seed), "--quiet")
+		history := filepath.Join(bin, "history-default.csv")
+		a := timed(t, pure, "--seed", strconv.Itoa(seed), "--quiet", "--history", history)
+		for _, row := range readCSV(t, history)[1:] {
+			w, err1 := strconv.ParseFloat(row[5], 64)
+			u, err2 := strconv.ParseFloat(row[6], 64)
+			if err := errors.Join(err1, err2); err != nil {
+				t.Fatalf("%s: %v", history, err)
+			}
+			user, wall = user+u, wall+w
+		}
 		b := timed(t, old, "--seed", strconv.Itoa(seed), "--quiet")
 		ours, theirs, peak = ours+a.wall, theirs+b.wall, max(peak, a.peakKB)
 		reached = reached && a.accuracy >= 0.98
 		t.Logf("seed %d: this tree %.4f in %.1fs (%d MB), %s %.4f in %.1fs", seed, a.accuracy, a.wall, a.peakKB>>10, *baseline, b.accuracy, b.wall)
 	}
-	fmt.Printf("time to accuracy, default run of this tree / of %s, seeds 1-3: %.2fx (%.1fs / %.1fs); every run >= 0.980: %v; peak RSS %d MB\n",
-		*baseline, ours/theirs, ours, theirs, reached, peak>>10)
+	fmt.Printf("time to accuracy, default run of this tree / of %s, seeds 1-3: %.2fx (%.1fs / %.1fs); every run >= 0.980: %v; peak RSS %d MB; cores busy while training (the runs' epochs, their --history's user_seconds / seconds): %.2f\n",
+		*baseline, ours/theirs, ours, theirs, reached, peak>>10, user/wall)
 }
 
 // A process is one finished run of a program: its wall and user seconds, peak RSS and printed test accuracy.
