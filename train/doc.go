@@ -11,7 +11,8 @@
 // operations on SIMD kernels (engine.go); model.Rewind readies the machines for the next batch. Every
 // sample is used in every epoch: the last, smaller batch runs through training graphs of its size
 // that share the weights and the solver. After each epoch an Evaluator runs the validation set through an
-// inference graph that shares the weights, and the epoch's numbers go into the History. All of it
+// inference graph that shares the weights, and the epoch's numbers go into the History (with its
+// wall time and the process's user CPU time, whose ratio is the cores it kept busy). All of it
 // is Trainer.Fit, readable on one screen.
 //
 // Around it:
