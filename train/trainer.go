@@ -24,7 +24,7 @@ type Epoch struct {
 	Seconds  float64 // wall time of the epoch, validation included
 	// UserSeconds is the user CPU time the whole process used during the epoch, summed over its
 	// threads (getrusage's ru_utime, time(1)'s "user"): UserSeconds/Seconds is how many cores the
-	// epoch kept busy (1.8 of 2 for the default run). NaN where the system does not tell (not
+	// epoch kept busy (1.7 to 1.8 of 2 for the default run on this project's machine). NaN where the system does not tell (not
 	// unix) and for epochs resumed from checkpoints of earlier versions, which did not record it.
 	UserSeconds float64
 	LearnRate   float64 // the learning rate used in the epoch
