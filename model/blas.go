@@ -1,8 +1,6 @@
 package model
 
 import (
-	"sync"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
@@ -26,7 +24,7 @@ type BLAS interface {
 }
 
 // parallelMinFlops is the size under which a product runs serially: below about 2^18
-// multiply-adds the goroutine hand-off costs more than it saves.
+// multiply-adds the hand-off to another core costs more than it saves.
 const parallelMinFlops = 1 << 18
 
 func (p parallelBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -66,7 +64,7 @@ func offsetB(t blas.Transpose, j, ldb int) int {
 }
 
 // bands splits the rows (when m >= n) or the columns of an m x n result into one band per worker
-// and runs do on each concurrently; small products run as one band.
+// and runs do on each at once (Parallel); small products run as one band.
 func bands(workers, m, n, k int, do func(rows bool, lo, hi int)) {
 	rows := m >= n
 	size := n
@@ -77,17 +75,13 @@ func bands(workers, m, n, k int, do func(rows bool, lo, hi int)) {
 		do(true, 0, m)
 		return
 	}
-	var wg sync.WaitGroup
 	step := (size + workers - 1) / workers
-	for lo := step; lo < size; lo += step {
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			do(rows, lo, hi)
-		}(lo, min(lo+step, size))
+	tasks := make([]func(), 0, workers)
+	for lo := 0; lo < size; lo += step {
+		hi := min(lo+step, size)
+		tasks = append(tasks, func() { do(rows, lo, hi) })
 	}
-	do(rows, 0, step)
-	wg.Wait()
+	Parallel(tasks...)
 }
 
 // tiledGonum is gonum's BLAS with its products op(A)·B computed as tiles of C of at most

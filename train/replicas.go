@@ -48,7 +48,7 @@ func (s *step) gradients() (grads [][]*tensor.Dense, weights []float64, err erro
 // combineGradients returns what sets the first replica's gradient of every learnable to sum_k
 // (n_k/batch) g_k, the replicas' gradients weighted by their shares of the batch, summed in
 // replica order, and zeroes the other replicas' gradients for their next run: run on each share's
-// pieces by the sharded solver, in the goroutine that then updates them, so the combination
+// pieces by the sharded solver, in the task that then updates them, so the combination
 // costs no hand-off of its own. Every element's sum is the same whatever the pieces.
 func (s *step) combineGradients() (func(k int, pieces []piece), error) {
 	grads, weights, err := s.gradients()

@@ -3,14 +3,15 @@ package train
 import (
 	"fmt"
 	"runtime"
-	"sync"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"gorgonet/model"
 )
 
-// A shardedSolver runs one Gorgonia solver per share of the parameters, the shares at once, one
-// goroutine each. Gorgonia's solvers update a parameter element by element (Adam's moments, the
+// A shardedSolver runs one Gorgonia solver per share of the parameters, the shares at once
+// (model.Parallel). Gorgonia's solvers update a parameter element by element (Adam's moments, the
 // square root, the division: about fifteen passes over every parameter a step) on one core; for
 // the default MLP that is a quarter of a training step, while the other core waits. Every
 // learnable's elements are cut into Shares contiguous pieces, and piece k of every learnable goes
@@ -22,13 +23,13 @@ import (
 // Each solver keeps the state of its own pieces in order; State gathers the pieces into one
 // tensor per learnable, so checkpoints do not depend on the number of shares. Share k's tensors
 // carry engine k (engine.go: SIMD element-wise operations, recycled memory), and the combination
-// of the replicas' gradients runs in share k's goroutine on its pieces (StepAfter).
+// of the replicas' gradients runs in share k's task on its pieces (StepAfter).
 type shardedSolver struct {
 	solvers []G.Solver
 	engines []*solverEngine // the engine of share k's tensors
 }
 
-// minShare is the fewest parameters per share: below it, a goroutine costs more than it saves.
+// minShare is the fewest parameters per share: below it, a hand-off costs more than it saves.
 const minShare = 32 << 10
 
 // newShardedSolver returns a sharded solver of solve's solvers, one per share.
@@ -67,12 +68,12 @@ func (s *shardedSolver) pieces(k int, sizes []int) []piece {
 // Step updates the learnables: each solver its share, at once.
 func (s *shardedSolver) Step(learnables G.Nodes) error { return s.StepAfter(learnables, nil) }
 
-// StepAfter is Step with before(k, pieces) run first in share k's goroutine, on the pieces of
+// StepAfter is Step with before(k, pieces) run first in share k's task, on the pieces of
 // the learnables that share updates (nil: nothing).
 func (s *shardedSolver) StepAfter(learnables G.Nodes, before func(k int, pieces []piece)) error {
 	sizes := learnableSizes(learnables)
 	errs := make([]error, len(s.solvers))
-	var wg sync.WaitGroup
+	tasks := make([]func(), 0, len(s.solvers))
 	for k := range s.solvers {
 		vgs, err := s.share(k, learnables, sizes)
 		if err != nil {
@@ -88,9 +89,9 @@ func (s *shardedSolver) StepAfter(learnables G.Nodes, before func(k int, pieces 
 		if len(s.solvers) == 1 {
 			return update()
 		}
-		wg.Go(func() { errs[k] = update() })
+		tasks = append(tasks, func() { errs[k] = update() })
 	}
-	wg.Wait()
+	model.Parallel(tasks...)
 	for _, err := range errs {
 		if err != nil {
 			return err

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	G "gorgonia.org/gorgonia"
@@ -355,12 +354,11 @@ func (t *Trainer) run(s *step, set *dataset.Set, idx []int, masks *rand.PCG) err
 	if len(s.replicas) == 1 {
 		forward(s.replicas[0])
 	} else {
-		var wg sync.WaitGroup
-		for _, r := range s.replicas[1:] {
-			wg.Go(func() { forward(r) })
+		tasks := make([]func(), len(s.replicas))
+		for k, r := range s.replicas {
+			tasks[k] = func() { forward(r) }
 		}
-		forward(s.replicas[0])
-		wg.Wait()
+		model.Parallel(tasks...)
 	}
 	var loss float64
 	for _, r := range s.replicas {
