@@ -22,9 +22,11 @@ type Epoch struct {
 	ValAcc   float64 // validation accuracy; NaN without a validation set
 	Seconds  float64 // wall time of the epoch, validation included
 	// UserSeconds is the user CPU time the whole process used during the epoch, summed over its
-	// threads (getrusage's ru_utime, time(1)'s "user"): UserSeconds/Seconds is how many cores the
-	// epoch kept busy (1.7 to 1.8 of 2 for the default run on this project's machine). NaN where the system does not tell (not
-	// unix) and for epochs resumed from checkpoints of earlier versions, which did not record it.
+	// threads (getrusage's ru_utime, time(1)'s "user"; system time is left out, and the crew of
+	// model.Parallel spinning for work is in): UserSeconds/Seconds is how many cores the epoch
+	// kept busy (about 1.9 of 2 for the default run on this project's machine). NaN where the
+	// system does not tell (not unix) and for epochs resumed from checkpoints of state version 2,
+	// which did not record it.
 	UserSeconds float64
 	LearnRate   float64 // the learning rate used in the epoch
 }
