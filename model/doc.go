@@ -55,5 +55,7 @@
 // nothing global. The machines that TrainGraph.NewMachine and InferGraph.NewMachine compile keep
 // their values on a tensor engine of this package (engine.go): tensor's standard engine with
 // ReLU's comparison done without branches and in-place float32 sums on SIMD kernels, the same
-// numbers bit for bit.
+// numbers bit for bit. Parallel runs tasks at once on a crew of goroutines kept for the process,
+// which spin briefly for work before they block (as OpenMP runtimes do): the bands of the matrix
+// products and, in package train, a step's replicas and solver shares.
 package model
