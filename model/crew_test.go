@@ -1,8 +1,10 @@
 package model
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -101,4 +103,99 @@ func TestParallelStartsNoGoroutine(t *testing.T) {
 	if want := int64(99*100/2 + 300); sum.Load() != want {
 		t.Errorf("tasks summed %d, want %d", sum.Load(), want)
 	}
+}
+
+// A task's panic reaches the caller, once every task has finished, whichever goroutine ran it.
+func TestParallelPanics(t *testing.T) {
+	for _, which := range []int{0, 1, 2} {
+		var finished atomic.Int32
+		tasks := make([]func(), 3)
+		for i := range tasks {
+			tasks[i] = func() {
+				if i == which {
+					panic(fmt.Sprintf("boom %d", i))
+				}
+				time.Sleep(20 * time.Millisecond)
+				finished.Add(1)
+			}
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != fmt.Sprintf("boom %d", which) {
+					t.Errorf("task %d panicked: Parallel panicked with %v", which, r)
+				}
+				if n := finished.Load(); n != 2 {
+					t.Errorf("task %d panicked: %d of the other 2 tasks had finished when Parallel panicked", which, n)
+				}
+			}()
+			Parallel(tasks...)
+		}()
+	}
+}
+
+// A task that calls runtime.Goexit on a crew member (t.FailNow, say) neither hangs the call nor
+// costs the crew its member: the caller panics, and the crew runs tasks at once afterwards.
+func TestParallelGoexit(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("no crew with GOMAXPROCS 1")
+	}
+	result := make(chan any)
+	go func() {
+		defer func() { result <- recover() }()
+		exited := make(chan struct{})
+		Parallel(func() {
+			select { // the first task is the caller's; the second goes to the crew
+			case <-exited:
+			case <-time.After(5 * time.Second):
+			}
+		}, func() {
+			defer close(exited)
+			runtime.Goexit()
+		})
+	}()
+	select {
+	case r := <-result:
+		if s, _ := r.(string); !strings.Contains(s, "task 1 called runtime.Goexit") {
+			t.Errorf("Parallel panicked with %v, want the task's runtime.Goexit named", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Parallel did not return")
+	}
+	if !meetAtOnce(2) {
+		t.Error("after a member's runtime.Goexit, two tasks no longer run at once")
+	}
+}
+
+// The crew grows with GOMAXPROCS, and a job wakes as many blocked members as it has tasks for
+// them: four tasks that each wait for all four to have started run at once with GOMAXPROCS 4,
+// also once the crew has blocked.
+func TestParallelWakesTheCrew(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	for round := range 3 {
+		if !meetAtOnce(4) {
+			t.Fatalf("round %d: 4 tasks did not run at once with GOMAXPROCS 4", round)
+		}
+	}
+}
+
+// meetAtOnce runs n tasks that each wait, up to 5 s, for all n to have started, after the crew has
+// had time to block, and reports whether they met.
+func meetAtOnce(n int) bool {
+	time.Sleep(3 * SpinFor)
+	var started atomic.Int32
+	var met atomic.Int32
+	tasks := make([]func(), n)
+	for i := range tasks {
+		tasks[i] = func() {
+			started.Add(1)
+			for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Microsecond) {
+				if started.Load() == int32(n) {
+					met.Add(1)
+					return
+				}
+			}
+		}
+	}
+	Parallel(tasks...)
+	return met.Load() == int32(n)
 }
