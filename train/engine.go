@@ -118,13 +118,24 @@ func overlap(x, y []float32) bool {
 	return x0 < y0+uintptr(len(y))*4 && y0 < x0+uintptr(len(x))*4
 }
 
-func (e *solverEngine) Mul(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+// operands returns the elements of a, to be written in place, and of b, for the element-wise
+// operations done here: float32 dense tensors of the same shape, a written in place; ok is false
+// otherwise (the standard engine then does the operation).
+func operands(a, b tensor.Tensor, opts []tensor.FuncOpt) (x, y []float32, ok bool) {
 	x, ok1 := inPlace(a, opts)
 	y, ok2 := float32s(b)
 	if !ok1 || !ok2 || len(x) != len(y) || !a.Shape().Eq(b.Shape()) {
+		return nil, nil, false
+	}
+	return x, y, true
+}
+
+func (e *solverEngine) Mul(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
+	x, y, ok := operands(a, b, opts)
+	if !ok {
 		return e.std.Mul(a, b, opts...)
 	}
-	if &x[0] == &y[0] { // a squared (Adam's g²): vek's kernels take distinct slices
+	if len(x) > 0 && &x[0] == &y[0] { // a squared (Adam's g²): vek's kernels take distinct slices
 		squareInPlace(x)
 		e.squared++
 		return a, nil
@@ -137,9 +148,8 @@ func (e *solverEngine) Mul(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.T
 }
 
 func (e *solverEngine) Add(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
-	x, ok1 := inPlace(a, opts)
-	y, ok2 := float32s(b)
-	if !ok1 || !ok2 || len(x) != len(y) || !a.Shape().Eq(b.Shape()) || overlap(x, y) {
+	x, y, ok := operands(a, b, opts)
+	if !ok || overlap(x, y) {
 		return e.std.Add(a, b, opts...)
 	}
 	vek32.Add_Inplace(x, y)
@@ -195,9 +205,8 @@ func (e *solverEngine) Sqrt(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Ten
 // bits. vek's division is not used: it multiplies by an approximate reciprocal (RCPPS and a
 // Newton step), which is not always the correctly rounded quotient.
 func (e *solverEngine) Div(a, b tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
-	x, ok1 := inPlace(a, opts)
-	y, ok2 := float32s(b)
-	if !ok1 || !ok2 || len(x) != len(y) || !a.Shape().Eq(b.Shape()) || overlap(x, y) {
+	x, y, ok := operands(a, b, opts)
+	if !ok || overlap(x, y) {
 		return e.std.Div(a, b, opts...)
 	}
 	divInPlace(x, y)
